@@ -1,0 +1,1 @@
+//! Changelog lines (see `changelog-format.md`).

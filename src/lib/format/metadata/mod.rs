@@ -1,0 +1,1 @@
+//! The `metadata.mfs` file.

@@ -1,0 +1,5 @@
+//! mfsmeta: metadata tools for MooseFS 3.0.117.
+//!
+//! Data flows one way: bytes -> [`format`] -> [`model`] (via `replay`) -> [`format`] -> bytes.
+
+pub mod format;
