@@ -1,0 +1,99 @@
+//! `CHNK` — chunks.
+//!
+//! Body (1.1): `{ nextchunkid:u64 | { chunkid:u64 | version:u32 | lockedto:u32 |
+//! archflag:u8 }* | terminator:[0u8; 17] }`; 1.0 records have no archflag (16 bytes).
+//! The list ends at the first record with chunkid 0, whose other fields must be 0.
+
+use super::encoder::Encoder;
+use super::error::DecodeError;
+use super::reader::Reader;
+use super::section::SectionVersion;
+
+/// The version 3.0.117 writes.
+pub const VERSION: SectionVersion = 0x11;
+
+/// One chunk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Chunk {
+    pub id: u64,
+    pub version: u32,
+    /// Unix time until which the chunk is locked; 0 = not locked.
+    pub locked_to: u32,
+    pub arch_flag: u8,
+}
+
+/// The decoded section.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Chunks {
+    pub next_chunk_id: u64,
+    pub chunks: Vec<Chunk>,
+}
+
+/// Decodes one record, `None` at the terminator.
+#[inline]
+pub fn decode_chunk(
+    r: &mut Reader<'_>,
+    version: SectionVersion,
+) -> Result<Option<Chunk>, DecodeError> {
+    let at = r.offset();
+    let c = Chunk {
+        id: r.u64()?,
+        version: r.u32()?,
+        locked_to: r.u32()?,
+        arch_flag: if version >= 0x11 { r.u8()? } else { 0 },
+    };
+    if c.id != 0 {
+        return Ok(Some(c));
+    }
+    if c.version != 0 || c.locked_to != 0 || c.arch_flag != 0 {
+        return Err(DecodeError::bad_value(
+            at,
+            "end record (chunk 0 with non-zero fields)",
+            0,
+        ));
+    }
+    Ok(None)
+}
+
+/// Decodes a whole `CHNK` body.
+pub fn decode(r: &mut Reader<'_>, version: SectionVersion) -> Result<Chunks, DecodeError> {
+    let next_chunk_id = r.u64()?;
+    let mut chunks = Vec::new();
+    while let Some(c) = decode_chunk(r, version)? {
+        chunks.push(c);
+    }
+    Ok(Chunks {
+        next_chunk_id,
+        chunks,
+    })
+}
+
+/// `nextchunkid`, the first call.
+pub fn encode_header(e: &mut Encoder, next_chunk_id: u64) {
+    e.put(&next_chunk_id.to_be_bytes());
+}
+
+/// One chunk, one call.
+#[inline]
+pub fn encode_chunk(e: &mut Encoder, c: &Chunk) {
+    e.call(|out| {
+        out.extend_from_slice(&c.id.to_be_bytes());
+        out.extend_from_slice(&c.version.to_be_bytes());
+        out.extend_from_slice(&c.locked_to.to_be_bytes());
+        out.push(c.arch_flag);
+    });
+}
+
+/// The terminator.
+pub fn encode_end(e: &mut Encoder) {
+    e.put(&[0u8; 17]);
+}
+
+/// Writes a whole decoded section body in 1.1 form.
+pub fn encode(e: &mut Encoder, s: &Chunks) {
+    encode_header(e, s.next_chunk_id);
+    for c in &s.chunks {
+        encode_chunk(e, c);
+    }
+    encode_end(e);
+}

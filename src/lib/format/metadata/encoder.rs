@@ -1,0 +1,204 @@
+//! The output side: bytes in the order and the write-call granularity of `mfsmaster`.
+//!
+//! MooseFS's `metadata.crc` is not a CRC of the sections: for each section it is the XOR
+//! of `crc32` over every individual `write` call the master made (metadata-format §9).
+//! So encoders here emit their bytes in *calls*, exactly as the master splits them, and
+//! [`Encoder`] can keep that accumulator as it goes.
+
+use super::section::{version_field, SectionVersion, Tag, END_MARKER, UNKNOWN_LENGTH};
+
+/// One `(tag, value)` record of `metadata.crc`.
+pub type CrcRecord = (Tag, u32);
+
+/// Builds a metadata file in memory.
+///
+/// Calling order: [`Encoder::header`], then for each section [`Encoder::begin_section`],
+/// any number of [`Encoder::call`]s, [`Encoder::end_section`]; finally
+/// [`Encoder::end_marker`]. The buffer may be drained with [`Encoder::take_output`]
+/// between sections (never inside one: the length is patched at its end).
+pub struct Encoder {
+    out: Vec<u8>,
+    /// Bytes already drained by `take_output`, to keep absolute positions.
+    drained: u64,
+    crc: Option<CrcState>,
+    section: Option<OpenSection>,
+}
+
+struct CrcState {
+    acc: u32,
+    records: Vec<CrcRecord>,
+}
+
+struct OpenSection {
+    tag: Tag,
+    /// Position of the section header in `out`.
+    start: usize,
+}
+
+impl Encoder {
+    /// An encoder; with `with_crc` it also computes the `metadata.crc` records.
+    pub fn new(with_crc: bool) -> Self {
+        Encoder {
+            out: Vec::new(),
+            drained: 0,
+            crc: with_crc.then(|| CrcState {
+                acc: 0,
+                records: Vec::new(),
+            }),
+            section: None,
+        }
+    }
+
+    /// Reserves output capacity.
+    pub fn reserve(&mut self, bytes: usize) {
+        self.out.reserve(bytes);
+    }
+
+    /// One write call: `f` appends the call's bytes.
+    #[inline]
+    pub fn call(&mut self, f: impl FnOnce(&mut Vec<u8>)) {
+        let from = self.out.len();
+        f(&mut self.out);
+        if let Some(crc) = &mut self.crc {
+            crc.acc ^= crc32(self.out.get(from..).unwrap_or_default());
+        }
+    }
+
+    /// One write call of the given bytes.
+    #[inline]
+    pub fn put(&mut self, bytes: &[u8]) {
+        self.call(|out| out.extend_from_slice(bytes));
+    }
+
+    fn close_crc_record(&mut self, tag: Tag) {
+        if let Some(crc) = &mut self.crc {
+            crc.records.push((tag, crc.acc));
+            crc.acc = 0;
+        }
+    }
+
+    /// The 8-byte signature and the 16-byte version/id header (the `HEAD` crc record).
+    pub fn header(&mut self, signature: &[u8; 8], header: &[u8]) {
+        self.put(signature);
+        self.put(header);
+        self.close_crc_record(Tag(*b"HEAD"));
+    }
+
+    /// Starts a section: writes its header with an unknown length.
+    pub fn begin_section(&mut self, tag: Tag, version: SectionVersion) {
+        debug_assert!(
+            self.section.is_none(),
+            "section {tag} started inside another"
+        );
+        let start = self.out.len();
+        self.call(|out| {
+            out.extend_from_slice(&tag.0);
+            out.extend_from_slice(&version_field(version));
+            out.extend_from_slice(&UNKNOWN_LENGTH.to_be_bytes());
+        });
+        self.section = Some(OpenSection { tag, start });
+    }
+
+    /// Ends the open section: patches its length, as the master's seek-back does (which
+    /// is one more write call for the crc).
+    pub fn end_section(&mut self) {
+        let Some(open) = self.section.take() else {
+            debug_assert!(false, "end_section without begin_section");
+            return;
+        };
+        let body_len = (self.out.len() - open.start) as u64 - 16;
+        let len_bytes = body_len.to_be_bytes();
+        if let Some(field) = self.out.get_mut(open.start + 8..open.start + 16) {
+            field.copy_from_slice(&len_bytes);
+        }
+        if let Some(crc) = &mut self.crc {
+            crc.acc ^= crc32(&len_bytes);
+        }
+        self.close_crc_record(open.tag);
+    }
+
+    /// The end marker (the `TAIL` crc record).
+    pub fn end_marker(&mut self) {
+        self.put(END_MARKER);
+        self.close_crc_record(Tag(*b"TAIL"));
+    }
+
+    /// Total bytes produced so far.
+    pub fn position(&self) -> u64 {
+        self.drained + self.out.len() as u64
+    }
+
+    /// Hands over the bytes produced so far (between sections only).
+    pub fn take_output(&mut self) -> Vec<u8> {
+        debug_assert!(self.section.is_none());
+        self.drained += self.out.len() as u64;
+        std::mem::take(&mut self.out)
+    }
+
+    /// The finished output and the `metadata.crc` records (empty without crc).
+    pub fn finish(self) -> (Vec<u8>, Vec<CrcRecord>) {
+        (self.out, self.crc.map(|c| c.records).unwrap_or_default())
+    }
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    if bytes.is_empty() {
+        return 0;
+    }
+    crc32fast::hash(bytes)
+}
+
+/// The `metadata.crc` file: 8 bytes per record, `tag:[u8;4] | crc:u32`.
+pub fn encode_crc_file(records: &[CrcRecord]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(records.len() * 8);
+    for (tag, value) in records {
+        out.extend_from_slice(&tag.0);
+        out.extend_from_slice(&value.to_be_bytes());
+    }
+    out
+}
+
+/// Parses a `metadata.crc` file. `None` if its length is not a multiple of 8.
+pub fn decode_crc_file(bytes: &[u8]) -> Option<Vec<CrcRecord>> {
+    if bytes.len() % 8 != 0 {
+        return None;
+    }
+    Some(
+        bytes
+            .chunks_exact(8)
+            .map(|c| {
+                let mut tag = [0u8; 4];
+                let mut val = [0u8; 4];
+                tag.copy_from_slice(c.get(..4).unwrap_or_default());
+                val.copy_from_slice(c.get(4..).unwrap_or_default());
+                (Tag(tag), u32::from_be_bytes(val))
+            })
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn section_length_is_patched_and_crc_follows_calls() {
+        let mut e = Encoder::new(true);
+        e.header(b"MFSM 2.0", &[0u8; 16]);
+        e.begin_section(Tag::FREE, 0x10);
+        e.put(&0u32.to_be_bytes());
+        e.end_section();
+        e.end_marker();
+        let (out, crcs) = e.finish();
+        assert_eq!(&out[24..32], b"FREE 1.0");
+        assert_eq!(&out[32..40], &4u64.to_be_bytes());
+        assert_eq!(crcs.len(), 3);
+        let expected = crc32fast::hash(b"FREE 1.0\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF")
+            ^ crc32fast::hash(&[0, 0, 0, 0])
+            ^ crc32fast::hash(&4u64.to_be_bytes());
+        assert_eq!(crcs[1], (Tag::FREE, expected));
+        assert_eq!(crcs[2], (Tag(*b"TAIL"), crc32fast::hash(END_MARKER)));
+        let file = encode_crc_file(&crcs);
+        assert_eq!(decode_crc_file(&file).unwrap(), crcs);
+    }
+}
