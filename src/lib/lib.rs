@@ -3,3 +3,5 @@
 //! Data flows one way: bytes -> [`format`] -> [`model`] (via `replay`) -> [`format`] -> bytes.
 
 pub mod format;
+pub mod model;
+pub mod restore;

@@ -9,6 +9,7 @@
 pub mod acls;
 pub mod chunks;
 pub mod chunkservers;
+pub mod dump;
 pub mod edges;
 pub mod encoder;
 pub mod error;

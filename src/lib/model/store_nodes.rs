@@ -1,0 +1,128 @@
+//! Writing the `NODE` and `EDGE` sections in the master's order.
+
+use crate::format::metadata::edges as edge_format;
+use crate::format::metadata::nodes::{self as node_format, NodeData as RecordData, NodesHeader};
+use crate::format::metadata::reader::BeList;
+use crate::format::metadata::Encoder;
+
+use super::edges::{Edge, EdgeTable};
+use super::hash::{bucket_order_key, hash32};
+use super::load_nodes::ROOT_INODE;
+use super::nodes::{EdgeIdx, Node, NodeData, NodeTable, NodeType};
+
+/// Bits of the master's node hash table: it starts with the smallest power of two above
+/// the loaded node count, at least 2^24. (Growth past that while replaying is not
+/// modelled: the order of more than 2^24 nodes may differ from the master's.)
+pub fn node_hash_bits(count_hint: u32) -> u32 {
+    (32 - count_hint.leading_zeros()).max(24)
+}
+
+/// The record form of a node.
+fn record<'n>(inode: u32, n: &'n Node<'_>) -> node_format::Node<'n> {
+    let data = match &n.data {
+        NodeData::Directory { .. } | NodeData::Other => RecordData::None,
+        NodeData::Device { rdev } => RecordData::Device { rdev: *rdev },
+        NodeData::Symlink { path } => RecordData::Symlink { path },
+        NodeData::File { length, .. } => RecordData::File {
+            length: *length,
+            chunks: BeList::default(),
+            legacy_sessions: BeList::default(),
+        },
+    };
+    node_format::Node {
+        node_type: n.node_type,
+        inode,
+        sclass: n.sclass,
+        eattr: n.eattr,
+        winattr: n.winattr,
+        mode: n.mode,
+        uid: n.uid,
+        gid: n.gid,
+        atime: n.atime,
+        mtime: n.mtime,
+        ctime: n.ctime,
+        trashtime: n.trashtime,
+        data,
+    }
+}
+
+/// Writes the `NODE` body: header, nodes in hash order, terminator.
+pub fn store_nodes(e: &mut Encoder, nodes: &NodeTable<'_>, hash_bits: u32) {
+    node_format::encode_header(
+        e,
+        NodesHeader {
+            max_node_id: nodes.max_node_id,
+            node_count: nodes.len(),
+        },
+    );
+    let mask = if hash_bits >= 32 {
+        u32::MAX
+    } else {
+        (1u32 << hash_bits) - 1
+    };
+    let mut order: Vec<(u64, u32)> = nodes
+        .iter()
+        .map(|(inode, n)| (bucket_order_key(hash32(inode) & mask, n.seq), inode))
+        .collect();
+    order.sort_unstable_by_key(|&(key, _)| key);
+    for (_, inode) in order {
+        if let Some(n) = nodes.get(inode) {
+            let chunks = n.stored_chunks();
+            node_format::encode_node_with_chunks(e, &record(inode, n), chunks.iter().copied());
+        }
+    }
+    node_format::encode_end(e);
+}
+
+fn put_edge(e: &mut Encoder, edge: &Edge<'_>) {
+    edge_format::encode_edge(
+        e,
+        &edge_format::Edge {
+            parent: edge.parent,
+            child: edge.child,
+            edge_id: edge.id,
+            name: edge.name,
+        },
+    );
+}
+
+/// Writes the `EDGE` body: the tree from the root (each directory's whole child list,
+/// then its sub-directories in list order), the trash buckets, the sustained buckets.
+pub fn store_edges(e: &mut Encoder, nodes: &NodeTable<'_>, edges: &EdgeTable<'_>) {
+    edge_format::encode_header(e, edges.next_edge_id);
+    let children_of = |inode: u32| match nodes.get(inode).map(|n| &n.data) {
+        Some(NodeData::Directory { children }) => Some(*children),
+        _ => None,
+    };
+    // Depth-first without recursion: each stack entry is the next child edge of a
+    // directory whose list was written and whose sub-directories are being visited.
+    let mut stack: Vec<EdgeIdx> = Vec::new();
+    if let Some(list) = children_of(ROOT_INODE) {
+        for (_, edge) in edges.iter_list(list) {
+            put_edge(e, edge);
+        }
+        stack.push(list.head);
+    }
+    while let Some(top) = stack.last_mut() {
+        let Some(edge) = edges.get(*top) else {
+            stack.pop();
+            continue;
+        };
+        *top = edge.next;
+        let is_dir = nodes
+            .get(edge.child)
+            .is_some_and(|n| n.node_type == NodeType::Directory);
+        if let (true, Some(list)) = (is_dir, children_of(edge.child)) {
+            for (_, child_edge) in edges.iter_list(list) {
+                put_edge(e, child_edge);
+            }
+            stack.push(list.head);
+        }
+    }
+    for list in edges.trash.iter().chain(edges.sustained.iter()) {
+        for (_, edge) in edges.iter_list(*list) {
+            put_edge(e, edge);
+        }
+    }
+    edge_format::encode_end(e);
+}
