@@ -10,22 +10,13 @@ use std::io::{self, Write};
 
 use super::file::{Body, MetadataFile};
 use super::nodes::NodeData;
+use crate::format::changelog::escape_into;
 
-/// Appends `bytes` escaped as in changelogs.
-pub fn push_escaped(out: &mut String, bytes: &[u8]) {
-    for &b in bytes {
-        if b < 0x20 || b >= 0x7F || matches!(b, b',' | b'%' | b'(' | b')') {
-            let _ = write!(out, "%{b:02X}");
-        } else {
-            out.push(char::from(b));
-        }
-    }
-}
-
+/// `bytes` escaped as in changelogs (pure ASCII).
 fn esc(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len());
-    push_escaped(&mut s, bytes);
-    s
+    let mut out = Vec::with_capacity(bytes.len());
+    escape_into(bytes, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn masks(labels: &[[u32; 4]]) -> String {
