@@ -49,15 +49,33 @@ fn decimal_digits(s: &[u8], start: usize) -> (Option<u64>, usize) {
     (acc, end)
 }
 
+/// Decimal digits that always fit in a u64.
+const SAFE_DIGITS: usize = 19;
+
 /// `strtoull(s, &end, 10)`: (value, bytes consumed).
+#[inline]
 pub(crate) fn strtou64(s: &[u8]) -> (u64, usize) {
-    // Fast path: what the 3.0.117 writer produces.
-    if let Some(&first) = s.first() {
-        if first.is_ascii_digit() {
-            let (acc, end) = decimal_digits(s, 0);
-            return (acc.unwrap_or(u64::MAX), end);
+    // Fast path for what the 3.0.117 writer produces: up to 19 plain digits.
+    let mut acc: u64 = 0;
+    let mut used = 0;
+    for &b in s.iter().take(SAFE_DIGITS) {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
+            break;
         }
+        acc = acc * 10 + u64::from(digit);
+        used += 1;
     }
+    let more_digits = s.get(used).is_some_and(u8::is_ascii_digit);
+    if used == 0 || more_digits {
+        return strtou64_general(s);
+    }
+    (acc, used)
+}
+
+/// `strtoull` for blanks, signs, no digits and 20 digits or more.
+#[cold]
+fn strtou64_general(s: &[u8]) -> (u64, usize) {
     let (start, negative) = skip_blanks_and_sign(s);
     let (acc, end) = decimal_digits(s, start);
     if end == start {

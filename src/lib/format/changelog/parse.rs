@@ -18,8 +18,6 @@ const MASKS_PER_LABEL: u8 = 4;
 /// Bytes per named ACL entry in a SETACL blob: {id:u32, perm:u16}.
 const ACL_ENTRY_SIZE: u32 = 6;
 
-type Reader<'a> = fn(&mut Cursor<'a>) -> Result<Op<'a>, LineError>;
-
 /// Reads the operation at the cursor: the name, then its arguments.
 ///
 /// The first four bytes select the candidates, then the full name must start
@@ -35,73 +33,76 @@ pub(crate) fn parse_op<'a>(cur: &mut Cursor<'a>) -> Result<Op<'a>, LineError> {
         cur.peek_at(3),
     ];
     let is = |name: &[u8]| tail.starts_with(name);
-    let (name, read): (&'static [u8], Reader<'a>) = match &head {
-        b"IDLE" => (b"IDLE", idle),
-        b"ACCE" if is(b"ACCESS") => (b"ACCESS", access),
-        b"ATTR" => (b"ATTR", attr),
-        b"APPE" if is(b"APPEND") => (b"APPEND", append),
-        b"ACQU" if is(b"ACQUIRE") => (b"ACQUIRE", acquire),
-        b"AQUI" if is(b"AQUIRE") => (b"AQUIRE", aquire),
-        b"ARCH" if is(b"ARCHCHG") => (b"ARCHCHG", archchg),
-        b"AMTI" if is(b"AMTIME") => (b"AMTIME", amtime),
-        b"CREA" if is(b"CREATE") => (b"CREATE", create),
-        b"CHUN" if is(b"CHUNKADD") => (b"CHUNKADD", chunkadd),
-        b"CHUN" if is(b"CHUNKDEL") => (b"CHUNKDEL", chunkdel),
-        b"CSAD" if is(b"CSADD") => (b"CSADD", csadd),
-        b"CSDB" if is(b"CSDBOP") => (b"CSDBOP", csdbop),
-        b"CSDE" if is(b"CSDEL") => (b"CSDEL", csdel),
-        b"CUST" if is(b"CUSTOMER") => (b"CUSTOMER", customer),
-        b"EMPT" if is(b"EMPTYTRASH") => (b"EMPTYTRASH", emptytrash),
-        b"EMPT" if is(b"EMPTYSUSTAINED") => (b"EMPTYSUSTAINED", emptysustained),
-        b"EMPT" if is(b"EMPTYRESERVED") => (b"EMPTYRESERVED", emptyreserved),
-        b"FLOC" if is(b"FLOCK") => (b"FLOCK", flock),
-        b"FREE" if is(b"FREEINODES") => (b"FREEINODES", freeinodes),
-        b"INCV" if is(b"INCVERSION") => (b"INCVERSION", incversion),
-        b"LENG" if is(b"LENGTH") => (b"LENGTH", length),
-        b"LINK" => (b"LINK", link),
-        b"MOVE" => (b"MOVE", mv),
-        b"NEXT" if is(b"NEXTCHUNKID") => (b"NEXTCHUNKID", nextchunkid),
-        b"POSI" if is(b"POSIXLOCK") => (b"POSIXLOCK", posixlock),
-        b"PURG" if is(b"PURGE") => (b"PURGE", purge),
-        b"QUOT" if is(b"QUOTA") => (b"QUOTA", quota),
-        b"RELE" if is(b"RELEASE") => (b"RELEASE", release),
-        b"RENU" if is(b"RENUMERATEEDGES") => (b"RENUMERATEEDGES", renumerateedges),
-        b"REPA" if is(b"REPAIR") => (b"REPAIR", repair),
-        b"ROLL" if is(b"ROLLBACK") => (b"ROLLBACK", rollback),
-        b"SCDE" if is(b"SCDEL") => (b"SCDEL", scdel),
-        b"SCDU" if is(b"SCDUP") => (b"SCDUP", scdup),
-        b"SCRE" if is(b"SCREN") => (b"SCREN", scren),
-        b"SCSE" if is(b"SCSET") => (b"SCSET", scset),
-        b"SESA" if is(b"SESADD") => (b"SESADD", sesadd),
-        b"SESC" if is(b"SESCHANGED") => (b"SESCHANGED", seschanged),
-        b"SESD" if is(b"SESDEL") => (b"SESDEL", sesdel),
-        b"SESD" if is(b"SESDISCONNECTED") => (b"SESDISCONNECTED", sesdisconnected),
-        b"SESS" if is(b"SESSION") => (b"SESSION", session),
-        b"SETA" if is(b"SETACL") => (b"SETACL", setacl),
-        b"SETE" if is(b"SETEATTR") => (b"SETEATTR", seteattr),
-        b"SETF" if is(b"SETFILECHUNK") => (b"SETFILECHUNK", setfilechunk),
-        b"SETG" if is(b"SETGOAL") => (b"SETGOAL", setgoal),
-        b"SETM" if is(b"SETMETAID") => (b"SETMETAID", setmetaid),
-        b"SETP" if is(b"SETPATH") => (b"SETPATH", setpath),
-        b"SETS" if is(b"SETSCLASS") => (b"SETSCLASS", setsclass),
-        b"SETT" if is(b"SETTRASHTIME") => (b"SETTRASHTIME", settrashtime),
-        b"SETV" if is(b"SETVERSION") => (b"SETVERSION", setversion),
-        b"SETX" if is(b"SETXATTR") => (b"SETXATTR", setxattr),
-        b"SNAP" if is(b"SNAPSHOT") => (b"SNAPSHOT", snapshot),
-        b"SYML" if is(b"SYMLINK") => (b"SYMLINK", symlink),
-        b"TRUN" if is(b"TRUNC") => (b"TRUNC", trunc),
-        b"UNDE" if is(b"UNDEL") => (b"UNDEL", undel),
-        b"UNLI" if is(b"UNLINK") => (b"UNLINK", unlink),
-        b"UNLO" if is(b"UNLOCK") => (b"UNLOCK", unlock),
-        b"WRIT" if is(b"WRITE") => (b"WRITE", write),
-        _ => {
-            return Err(cur.error(LineErrorKind::UnknownOperation {
-                name: OpNamePrefix::from_text(tail),
-            }))
-        }
-    };
-    cur.skip(name.len());
-    read(cur)
+    // Skips the name just matched, then reads the arguments.
+    macro_rules! read {
+        ($name:literal, $reader:ident) => {{
+            cur.skip($name.len());
+            $reader(cur)
+        }};
+    }
+    match &head {
+        b"IDLE" => read!(b"IDLE", idle),
+        b"ACCE" if is(b"ACCESS") => read!(b"ACCESS", access),
+        b"ATTR" => read!(b"ATTR", attr),
+        b"APPE" if is(b"APPEND") => read!(b"APPEND", append),
+        b"ACQU" if is(b"ACQUIRE") => read!(b"ACQUIRE", acquire),
+        b"AQUI" if is(b"AQUIRE") => read!(b"AQUIRE", aquire),
+        b"ARCH" if is(b"ARCHCHG") => read!(b"ARCHCHG", archchg),
+        b"AMTI" if is(b"AMTIME") => read!(b"AMTIME", amtime),
+        b"CREA" if is(b"CREATE") => read!(b"CREATE", create),
+        b"CHUN" if is(b"CHUNKADD") => read!(b"CHUNKADD", chunkadd),
+        b"CHUN" if is(b"CHUNKDEL") => read!(b"CHUNKDEL", chunkdel),
+        b"CSAD" if is(b"CSADD") => read!(b"CSADD", csadd),
+        b"CSDB" if is(b"CSDBOP") => read!(b"CSDBOP", csdbop),
+        b"CSDE" if is(b"CSDEL") => read!(b"CSDEL", csdel),
+        b"CUST" if is(b"CUSTOMER") => read!(b"CUSTOMER", customer),
+        b"EMPT" if is(b"EMPTYTRASH") => read!(b"EMPTYTRASH", emptytrash),
+        b"EMPT" if is(b"EMPTYSUSTAINED") => read!(b"EMPTYSUSTAINED", emptysustained),
+        b"EMPT" if is(b"EMPTYRESERVED") => read!(b"EMPTYRESERVED", emptyreserved),
+        b"FLOC" if is(b"FLOCK") => read!(b"FLOCK", flock),
+        b"FREE" if is(b"FREEINODES") => read!(b"FREEINODES", freeinodes),
+        b"INCV" if is(b"INCVERSION") => read!(b"INCVERSION", incversion),
+        b"LENG" if is(b"LENGTH") => read!(b"LENGTH", length),
+        b"LINK" => read!(b"LINK", link),
+        b"MOVE" => read!(b"MOVE", mv),
+        b"NEXT" if is(b"NEXTCHUNKID") => read!(b"NEXTCHUNKID", nextchunkid),
+        b"POSI" if is(b"POSIXLOCK") => read!(b"POSIXLOCK", posixlock),
+        b"PURG" if is(b"PURGE") => read!(b"PURGE", purge),
+        b"QUOT" if is(b"QUOTA") => read!(b"QUOTA", quota),
+        b"RELE" if is(b"RELEASE") => read!(b"RELEASE", release),
+        b"RENU" if is(b"RENUMERATEEDGES") => read!(b"RENUMERATEEDGES", renumerateedges),
+        b"REPA" if is(b"REPAIR") => read!(b"REPAIR", repair),
+        b"ROLL" if is(b"ROLLBACK") => read!(b"ROLLBACK", rollback),
+        b"SCDE" if is(b"SCDEL") => read!(b"SCDEL", scdel),
+        b"SCDU" if is(b"SCDUP") => read!(b"SCDUP", scdup),
+        b"SCRE" if is(b"SCREN") => read!(b"SCREN", scren),
+        b"SCSE" if is(b"SCSET") => read!(b"SCSET", scset),
+        b"SESA" if is(b"SESADD") => read!(b"SESADD", sesadd),
+        b"SESC" if is(b"SESCHANGED") => read!(b"SESCHANGED", seschanged),
+        b"SESD" if is(b"SESDEL") => read!(b"SESDEL", sesdel),
+        b"SESD" if is(b"SESDISCONNECTED") => read!(b"SESDISCONNECTED", sesdisconnected),
+        b"SESS" if is(b"SESSION") => read!(b"SESSION", session),
+        b"SETA" if is(b"SETACL") => read!(b"SETACL", setacl),
+        b"SETE" if is(b"SETEATTR") => read!(b"SETEATTR", seteattr),
+        b"SETF" if is(b"SETFILECHUNK") => read!(b"SETFILECHUNK", setfilechunk),
+        b"SETG" if is(b"SETGOAL") => read!(b"SETGOAL", setgoal),
+        b"SETM" if is(b"SETMETAID") => read!(b"SETMETAID", setmetaid),
+        b"SETP" if is(b"SETPATH") => read!(b"SETPATH", setpath),
+        b"SETS" if is(b"SETSCLASS") => read!(b"SETSCLASS", setsclass),
+        b"SETT" if is(b"SETTRASHTIME") => read!(b"SETTRASHTIME", settrashtime),
+        b"SETV" if is(b"SETVERSION") => read!(b"SETVERSION", setversion),
+        b"SETX" if is(b"SETXATTR") => read!(b"SETXATTR", setxattr),
+        b"SNAP" if is(b"SNAPSHOT") => read!(b"SNAPSHOT", snapshot),
+        b"SYML" if is(b"SYMLINK") => read!(b"SYMLINK", symlink),
+        b"TRUN" if is(b"TRUNC") => read!(b"TRUNC", trunc),
+        b"UNDE" if is(b"UNDEL") => read!(b"UNDEL", undel),
+        b"UNLI" if is(b"UNLINK") => read!(b"UNLINK", unlink),
+        b"UNLO" if is(b"UNLOCK") => read!(b"UNLOCK", unlock),
+        b"WRIT" if is(b"WRITE") => read!(b"WRITE", write),
+        _ => Err(cur.error(LineErrorKind::UnknownOperation {
+            name: OpNamePrefix::from_text(tail),
+        })),
+    }
 }
 
 fn idle<'a>(cur: &mut Cursor<'a>) -> Result<Op<'a>, LineError> {
