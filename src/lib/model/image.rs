@@ -1,20 +1,66 @@
 //! The whole metadata image: every table, and the file header's counters.
 
+use super::acls::AclTable;
+use super::chunks::ChunkTable;
+use super::chunkservers::ChunkserverTable;
 use super::edges::EdgeTable;
+use super::free_inodes::FreeList;
+use super::locks::{FlockTable, PosixLockTable};
 use super::nodes::NodeTable;
+use super::open_files::OpenFileTable;
+use super::quotas::QuotaTable;
+use super::sessions::SessionTable;
+use super::storage_classes::StorageClassTable;
+use super::xattrs::XattrTable;
 
-/// A file system's metadata in memory.
+/// A file system's metadata in memory: what `mfsmaster` holds between changes.
 pub struct Image<'a> {
     /// Metadata version: the id of the next change.
     pub version: u64,
     /// Metadata id (0 = not assigned yet).
     pub meta_id: u64,
+    pub sessions: SessionTable<'a>,
+    pub storage_classes: StorageClassTable<'a>,
     pub nodes: NodeTable<'a>,
     pub edges: EdgeTable<'a>,
+    pub free: FreeList,
+    pub quotas: QuotaTable,
+    pub xattrs: XattrTable<'a>,
+    pub acls: AclTable<'a>,
+    pub open_files: OpenFileTable,
+    pub flocks: FlockTable,
+    pub posix_locks: PosixLockTable,
+    pub chunkservers: ChunkserverTable,
+    pub chunks: ChunkTable,
     /// Bits of the master's node hash table (decides the NODE record order).
     pub node_hash_bits: u32,
-    /// The loaded edge ids were out of order (a live master would renumber them).
+    /// The loaded edge ids were out of order (a live master would renumber them at
+    /// start-up; a restore leaves them).
     pub edges_need_renumbering: bool,
-    /// Sections not modelled yet, kept as decoded.
-    pub others: Vec<crate::format::metadata::Body<'a>>,
+}
+
+impl Image<'_> {
+    /// An image with no nodes and every table empty (the predefined storage classes
+    /// exist). Not a valid file system until a root is added.
+    pub(crate) fn blank(dense_inode_limit: u32) -> Self {
+        Image {
+            version: 1,
+            meta_id: 0,
+            sessions: SessionTable::new(),
+            storage_classes: StorageClassTable::new(),
+            nodes: NodeTable::new(dense_inode_limit),
+            edges: EdgeTable::default(),
+            free: FreeList::new(),
+            quotas: QuotaTable::new(),
+            xattrs: XattrTable::new(),
+            acls: AclTable::new(),
+            open_files: OpenFileTable::new(),
+            flocks: FlockTable::new(),
+            posix_locks: PosixLockTable::new(),
+            chunkservers: ChunkserverTable::new(),
+            chunks: ChunkTable::new(),
+            node_hash_bits: super::store_nodes::node_hash_bits(0),
+            edges_need_renumbering: false,
+        }
+    }
 }

@@ -1,18 +1,26 @@
 //! Building an [`Image`] from a metadata file, with the 3.0.117 loader's rules.
+//!
+//! Differences from the master, on purpose: a section that appears twice is refused
+//! (the master would merge or reset tables, and 3.0.117 never writes such a file), and
+//! so is an inode that appears twice in `NODE`. Everything else follows the master,
+//! including what it silently drops (open files of unknown sessions, xattrs and ACLs of
+//! missing inodes). Files older than format 2.0 take their sessions from a separate
+//! `sessions.mfs`, which is not read here.
 
-use crate::format::metadata::file::{decode_body, for_each_section};
+use crate::format::metadata::file::{decode_body, for_each_section, Body, SectionInfo};
 use crate::format::metadata::header::{FileHeader, Signature};
 use crate::format::metadata::nodes::NodesHeader;
-use crate::format::metadata::{Reader, Tag};
+use crate::format::metadata::{DecodeError, Reader, Tag};
 
-use super::edges::EdgeTable;
 use super::error::LoadError;
 use super::image::Image;
 use super::load_nodes::{load_edges, load_nodes, ROOT_INODE};
-use super::nodes::{Node, NodeData, NodeTable, NodeType, NO_EDGE};
+use super::nodes::{Node, NodeData, NodeType, NO_EDGE};
+use super::quotas::DEFAULT_GRACE_PERIOD;
 use super::store_nodes::node_hash_bits;
 
-/// Inode numbers below this many per input byte are kept in the dense node table.
+/// Inode numbers below this bound are kept in the dense node table: a bound from the
+/// input's size, so an absurd inode number in a small file cannot allocate much.
 fn dense_inode_limit(input_len: usize) -> u32 {
     let by_size = input_len / 16 + (1 << 20);
     u32::try_from(by_size).unwrap_or(u32::MAX)
@@ -22,7 +30,7 @@ impl<'a> Image<'a> {
     /// The image `mfsmaster` makes from `MFSM NEW`: a root directory whose times are
     /// `now`, the predefined storage classes, nothing else.
     pub fn new_empty(now: u32) -> Self {
-        let mut nodes = NodeTable::new(dense_inode_limit(0));
+        let mut image = Image::blank(dense_inode_limit(0));
         let root = Node {
             node_type: NodeType::Directory,
             sclass: 2,
@@ -41,21 +49,14 @@ impl<'a> Image<'a> {
                 children: Default::default(),
             },
         };
-        let _ = nodes.insert(ROOT_INODE, root);
-        nodes.max_node_id = ROOT_INODE;
-        Image {
-            version: 1,
-            meta_id: 0,
-            nodes,
-            edges: EdgeTable::default(),
-            node_hash_bits: node_hash_bits(0),
-            edges_need_renumbering: false,
-            others: Vec::new(),
-        }
+        let _ = image.nodes.insert(ROOT_INODE, root);
+        image.nodes.max_node_id = ROOT_INODE;
+        image.count_class_usage();
+        image
     }
 
     /// Loads a metadata file (any format 3.0.117 reads). `now` stands for the wall clock
-    /// where the master would use it.
+    /// where the master would use it (sessions of very old files).
     pub fn load(bytes: &'a [u8], now: u32) -> Result<Self, LoadError> {
         let mut r = Reader::new(bytes);
         let format = match Signature::decode(&mut r)? {
@@ -63,15 +64,12 @@ impl<'a> Image<'a> {
             Signature::Format(f) => f,
         };
         let header = FileHeader::decode(&mut r, format)?;
-        let mut image = Image {
-            version: header.version,
-            meta_id: header.meta_id,
-            nodes: NodeTable::new(dense_inode_limit(bytes.len())),
-            edges: EdgeTable::default(),
-            node_hash_bits: node_hash_bits(0),
-            edges_need_renumbering: false,
-            others: Vec::new(),
-        };
+        let mut image = Image::blank(dense_inode_limit(bytes.len()));
+        image.version = header.version;
+        image.meta_id = header.meta_id;
+        if let Some(legacy) = header.legacy {
+            image.sessions.set_next_session_id(legacy.next_session_id);
+        }
         let mut seen: Vec<Tag> = Vec::new();
         for_each_section(&mut r, &header, |info, body| -> Result<(), LoadError> {
             let tag = if info.header.tag == Tag::LABS {
@@ -88,62 +86,126 @@ impl<'a> Image<'a> {
             }
             seen.push(tag);
             image
-                .load_section(info, &header, body)
+                .load_section(info, &header, body, now)
                 .map_err(|e| match e {
                     LoadError::Decode(d) => LoadError::Decode(d.in_section(tag)),
                     other => other,
                 })
         })?;
         image.check_tree()?;
+        image.connect_chunks();
+        image.count_class_usage();
         Ok(image)
     }
 
     fn load_section(
         &mut self,
-        info: &crate::format::metadata::file::SectionInfo,
+        info: &SectionInfo,
         file: &FileHeader,
         r: &mut Reader<'a>,
+        now: u32,
     ) -> Result<(), LoadError> {
-        match info.header.tag {
+        let tag = info.header.tag;
+        let at = r.offset();
+        match tag {
             Tag::NODE => {
                 let legacy = info.headerless_nodes.then(|| NodesHeader {
                     max_node_id: file.legacy.map_or(0, |l| l.max_node_id),
                     node_count: 0,
                 });
-                let header = load_nodes(r, info.version, legacy, &mut self.nodes, |_, _| {})?;
+                let open_files = &mut self.open_files;
+                let mut added = 0u64;
+                let header = load_nodes(r, info.version, legacy, &mut self.nodes, |s, i| {
+                    // Old formats list a file's sessions in its node; the master adds
+                    // each new relation as a replayed change (bumping the version).
+                    if open_files.acquire(s, i) {
+                        added += 1;
+                    }
+                })?;
+                self.version = self.version.wrapping_add(added);
                 self.node_hash_bits = node_hash_bits(header.node_count);
+                return Ok(());
             }
             Tag::EDGE => {
                 self.edges_need_renumbering =
                     load_edges(r, info.version, &mut self.nodes, &mut self.edges)?;
+                return Ok(());
             }
-            _ => {
-                let body = decode_body(info, file, r)?;
-                self.others.push(body);
+            _ => {}
+        }
+        let nodes = &self.nodes;
+        match decode_body(info, file, r)? {
+            Body::Sessions(s) => self.sessions.load(&s, now),
+            Body::StorageClasses(s) => self.storage_classes.load(&s, info.version, at)?,
+            Body::Free(s) => self.free.load(&s),
+            Body::Quotas(s) => self.quotas.load(
+                &s,
+                |i| nodes.get(i).map(|n| n.node_type == NodeType::Directory),
+                DEFAULT_GRACE_PERIOD,
+                at,
+            )?,
+            Body::Xattrs(s) => self.xattrs.load(&s, |i| nodes.contains(i), at)?,
+            Body::Acls(s) => {
+                self.acls
+                    .load(&s, info.version, |i| nodes.get(i).map(|n| n.mode), at)?
+            }
+            Body::OpenFiles(s) => self.open_files.load(&s, &self.sessions),
+            Body::Flocks(s) => self.flocks.load(&s, &self.open_files, at)?,
+            Body::PosixLocks(s) => self.posix_locks.load(&s, &self.open_files, at)?,
+            Body::Chunkservers(s) => self.chunkservers.load(&s, info.version, at)?,
+            Body::Chunks(s) => self.chunks.load(&s),
+            Body::Nodes(_) | Body::Edges(_) => {
+                return Err(DecodeError::at(
+                    at,
+                    crate::format::metadata::DecodeErrorKind::UnknownSection,
+                )
+                .into())
             }
         }
         Ok(())
     }
 
-    /// The checks after all sections: the root exists, every other node has a name, and
-    /// every directory hangs from the root by exactly one entry.
+    /// The checks after all sections: the root exists and is a directory, and every
+    /// other node has a name.
     fn check_tree(&self) -> Result<(), LoadError> {
-        let end = |reason: String| LoadError::rule(Tag::EDGE, 0, reason);
+        let refuse = |reason: String| LoadError::rule(Tag::EDGE, 0, reason);
         match self.nodes.get(ROOT_INODE) {
             Some(n) if n.node_type == NodeType::Directory => {}
-            Some(_) => return Err(end("the root inode 1 is not a directory".into())),
-            None => return Err(end("root node not found".into())),
+            Some(_) => return Err(refuse("the root inode 1 is not a directory".into())),
+            None => return Err(refuse("root node not found".into())),
         }
-        let mut orphans: Vec<u32> = self
+        let orphan = self
             .nodes
             .iter()
             .filter(|&(inode, n)| inode != ROOT_INODE && n.parents == NO_EDGE)
             .map(|(inode, _)| inode)
-            .collect();
-        if let Some(&first) = orphans.iter().min() {
-            orphans.clear();
-            return Err(end(format!("found orphaned inode: {first}")));
+            .min();
+        match orphan {
+            Some(inode) => Err(refuse(format!("found orphaned inode: {inode}"))),
+            None => Ok(()),
         }
-        Ok(())
+    }
+
+    /// Counts each file's chunk references ("connecting files and chunks").
+    fn connect_chunks(&mut self) {
+        for (_, node) in self.nodes.iter() {
+            if let NodeData::File { chunks, .. } = &node.data {
+                for &id in chunks.iter().filter(|&&id| id != 0) {
+                    self.chunks.add_file_ref(id);
+                }
+            }
+        }
+    }
+
+    /// Counts the directories and files of each storage class.
+    fn count_class_usage(&mut self) {
+        for (_, node) in self.nodes.iter() {
+            if node.node_type.has_storage_class() {
+                self.storage_classes.add_use(
+                    u16::from(node.sclass),
+                    node.node_type == NodeType::Directory,
+                );
+            }
+        }
     }
 }
