@@ -1,6 +1,6 @@
 //! mfsmeta: metadata tools for MooseFS 3.0.117.
 //!
-//! Data flows one way: bytes -> [`format`] -> [`model`] (via `replay`) -> [`format`] -> bytes.
+//! Data flows one way: bytes -> [`format`](mod@format) -> [`model`] (via `replay`) -> [`format`](mod@format) -> bytes.
 
 pub mod format;
 pub mod model;
