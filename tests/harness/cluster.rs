@@ -20,7 +20,6 @@
 
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use super::daemon::{Daemon, DaemonKind, STOP_TIMEOUT};
@@ -622,9 +621,4 @@ fn write_file(path: &Path, text: &str) -> Result<()> {
 
 fn copy(src: &Path, dest: &Path) -> Result<()> {
     std::fs::copy(src, dest).map(drop).map_err(io("copy", src))
-}
-
-/// Runs `cmd` in the namespace of `cluster` (network only), e.g. for a one-off tool.
-pub fn nsenter_command(cluster: &Cluster, program: &str) -> Command {
-    cluster.netns.nsenter(program)
 }
