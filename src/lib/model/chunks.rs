@@ -310,8 +310,10 @@ impl ChunkTable {
                 if self.dense.is_empty() && self.sparse.is_empty() {
                     self.base = id;
                 }
-                let end = self.base + self.dense.len() as u64;
-                if id >= self.base && id - end < GROWTH_GAP {
+                // `id` is not below `base` + len here (else `dense_index` found it), but
+                // both ends can be near u64::MAX in damaged input.
+                let end = self.base.saturating_add(self.dense.len() as u64);
+                if id >= self.base && id.checked_sub(end).is_some_and(|gap| gap < GROWTH_GAP) {
                     self.dense.resize((id - self.base + 1) as usize, HOLE);
                     self.dense.last_mut()
                 } else {
