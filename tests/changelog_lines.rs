@@ -1,14 +1,17 @@
 //! Changelog lines through the public API: every line of every changelog file
 //! under `testdata/` (real captures and hand-made files) must read and write
-//! back to the same bytes, a line with a bad body still yields its id, and
-//! escaped fields decode to what the writer escaped.
+//! back to the same bytes, a line with a bad body still yields its id, escaped
+//! fields decode to what the writer escaped, and the SNAPSHOT gid list quirk
+//! of 3.0.117 is what the real `mfsmaster -a restore` does.
+
+mod harness;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use mfsmeta::format::changelog::{
     escape_into, parse_body, parse_line, split_id, Escaped, FieldKind, LineErrorKind, Op,
-    RestoreEffect,
+    RestoreEffect, SnapshotGids,
 };
 
 /// All files named `changelog*.mfs` below `dir`, sorted.
@@ -125,4 +128,55 @@ fn plain_names_are_borrowed_from_the_line() {
     assert_eq!(plain, b"hello.txt");
     // Same memory as the input: nothing was copied.
     assert!(text.as_ptr_range().contains(&plain.as_ptr()));
+}
+
+/// The gid a `mfsmetadump` NODE record gives to `inode`.
+fn dumped_gid(dump: &str, inode: u32) -> Option<u32> {
+    let tag = format!("|i:{inode:>10}|");
+    let record = dump
+        .lines()
+        .find(|l| l.starts_with("NODE|") && l.contains(&tag))?;
+    let gid = record.split('|').find_map(|f| f.strip_prefix("g:"))?;
+    gid.trim().parse().ok()
+}
+
+/// 3.0.117's restore skips the first digit of every number of a SNAPSHOT gid
+/// list (`[1234,56]` gives gid 234): checked against the real
+/// `mfsmaster -a restore`, through the owner of snapshot copies made by a user
+/// who neither is root nor owns the source (they get `gid[0]`).
+#[test]
+fn real_snapshot_gid_lists_lose_their_first_digit() {
+    if !harness::require_real_mfs("real_snapshot_gid_lists_lose_their_first_digit") {
+        return;
+    }
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/handmade/empty-plus-4-lines");
+    let dir = harness::TempDir::new("gid-quirk").expect("temp dir");
+    fs::copy(base.join("metadata.mfs"), dir.path().join("metadata.mfs")).expect("metadata");
+    // Lines 1-4 create inode 2 (uid 1000, mode 0644) with one chunk.
+    let mut changelog = fs::read(base.join("changelog.0.mfs")).expect("changelog");
+    let extra: &[u8] = b"5: 1700000010|CREATE(1,d,2,511,0,0,0,0):3\n\
+        6: 1700000011|SNAPSHOT(2,3,copy1,0,0,2000,[3000,1234],0)\n\
+        7: 1700000012|SNAPSHOT(2,3,copy2,0,0,2000,[1234,56],0)\n";
+    changelog.extend_from_slice(extra);
+    fs::write(dir.path().join("changelog.0.mfs"), &changelog).expect("write changelog");
+
+    let restored = harness::mfsmaster_restore(dir.path()).expect("mfsmaster -a restore");
+    let dump = harness::oracle::mfsmetadump(&restored).expect("mfsmetadump");
+    for (line, inode) in extra.split_inclusive(|&b| b == b'\n').skip(1).zip([4, 5]) {
+        let Op::Snapshot {
+            gids: SnapshotGids::List(list),
+            ..
+        } = parse_line(line).unwrap().op
+        else {
+            panic!("not a SNAPSHOT with a gid list")
+        };
+        let first_written = list.written().next();
+        let first_restored = list.restored().next();
+        assert_ne!(first_written, first_restored);
+        assert_eq!(
+            dumped_gid(&dump, inode),
+            first_restored,
+            "inode {inode}:\n{dump}"
+        );
+    }
 }

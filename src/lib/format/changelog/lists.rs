@@ -10,11 +10,13 @@ use super::number::strtou64;
 /// A SNAPSHOT gid list: the text between `[` and `]`, checked the way
 /// 3.0.117's restore reads it.
 ///
-/// **3.0.117 quirk:** its reader skips the first digit of every number before
-/// calling `strtoul` on the rest (`[1000,1001]` is restored as gids 0 and 1,
-/// `[5]` as 0); later MooseFS versions fixed that. [`restored`](Self::restored)
-/// gives what 3.0.117's restore uses, [`written`](Self::written) what the
-/// master logged.
+/// **3.0.117 quirk:** its reader (GETARRAYU32) skips the first digit of every
+/// number before calling `strtoul` on the rest: `[1000,1001]` is restored as
+/// gids 0 and 1, `[1234,56]` as 234 and 6, `[5]` as 0. Checked against the real
+/// `mfsmaster -a restore` (`tests/changelog_lines.rs`); later MooseFS versions
+/// fixed it. [`restored`](Self::restored) gives what 3.0.117's restore uses,
+/// [`written`](Self::written) what the master logged. A list of 0 gids is
+/// written by the master as a lone `[` that its own reader refuses.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct GidList<'a> {
     /// Text between the brackets.
@@ -299,6 +301,8 @@ mod tests {
         assert_eq!(l.restored().collect::<Vec<_>>(), [0, 1, 0, 0]);
         assert_eq!(l.written().collect::<Vec<_>>(), [1000, 1001, 5, 0]);
         assert_eq!(l.as_text(), b"1000,1001,5,0");
+        let l = list(b"[1234,56]").unwrap();
+        assert_eq!(l.restored().collect::<Vec<_>>(), [234, 6]);
         let l = list(b"[]").unwrap();
         assert!(l.is_empty());
         assert_eq!(l.restored().count(), 0);
