@@ -4,4 +4,5 @@
 
 pub mod format;
 pub mod model;
+pub mod replay;
 pub mod restore;

@@ -5,7 +5,9 @@ use super::chunks::ChunkTable;
 use super::chunkservers::ChunkserverTable;
 use super::edges::EdgeTable;
 use super::free_inodes::FreeList;
+use super::inodes::InodeAllocator;
 use super::locks::{FlockTable, PosixLockTable};
+use super::namespace::NameIndex;
 use super::nodes::NodeTable;
 use super::open_files::OpenFileTable;
 use super::quotas::QuotaTable;
@@ -37,6 +39,10 @@ pub struct Image<'a> {
     /// The loaded edge ids were out of order (a live master would renumber them at
     /// start-up; a restore leaves them).
     pub edges_need_renumbering: bool,
+    /// Directory entries by `(parent, name)`; built by `prepare_replay`.
+    pub names: NameIndex<'a>,
+    /// Inode numbers in use; built by `prepare_replay`.
+    pub inodes: InodeAllocator,
 }
 
 impl Image<'_> {
@@ -61,6 +67,8 @@ impl Image<'_> {
             chunks: ChunkTable::new(),
             node_hash_bits: super::store_nodes::node_hash_bits(0),
             edges_need_renumbering: false,
+            names: NameIndex::default(),
+            inodes: InodeAllocator::default(),
         }
     }
 }
