@@ -239,7 +239,8 @@ pub fn decode_node<'a>(
     let ctime = r.u32()?;
     let trashtime = if version <= 0x13 {
         let seconds = r.u32()?;
-        u64::from(seconds).div_ceil(3600) as u16
+        // Rounded up in 32 bits, as the master does: wraps for values near 2^32.
+        (seconds.wrapping_add(3599) / 3600) as u16
     } else {
         r.u16()?
     };
