@@ -29,7 +29,8 @@ pub enum Op<'a> {
         ctime: u32,
     },
     /// `APPEND(inode:u32,srcinode:u32[,slice_from:u32,slice_to:u32])`; without
-    /// the slice the whole source file is appended.
+    /// the slice the whole source file is appended (MooseFS passes from =
+    /// 0xFFFFFFFF, to = 0).
     Append {
         inode: u32,
         src_inode: u32,
@@ -100,21 +101,22 @@ pub enum Op<'a> {
     /// `CUSTOMER():sessionid:u32`, legacy spelling of `SESSION`.
     Customer { session_id: u32 },
     /// `EMPTYRESERVED([bid:u32]):freed:u32[,chksum:u32]`, legacy spelling of
-    /// `EMPTYSUSTAINED`; `()` means all buckets.
+    /// `EMPTYSUSTAINED`; `()` means all buckets (bid 0xFFFFFFFF), a missing
+    /// chksum is 0.
     EmptyReserved {
         bucket: Option<u32>,
         freed: u32,
         chksum: Option<u32>,
     },
     /// `EMPTYSUSTAINED([bid:u32]):freed:u32[,chksum:u32]`; `()` means all
-    /// buckets.
+    /// buckets (bid 0xFFFFFFFF), a missing chksum is 0.
     EmptySustained {
         bucket: Option<u32>,
         freed: u32,
         chksum: Option<u32>,
     },
     /// `EMPTYTRASH([bid:u32]):freed:u32,sustained:u32[,chksum:u32]`; `()` means
-    /// all buckets.
+    /// all buckets (bid 0xFFFFFFFF), a missing chksum is 0.
     EmptyTrash {
         bucket: Option<u32>,
         freed: u32,
@@ -131,8 +133,9 @@ pub enum Op<'a> {
         cmd: u8,
     },
     /// `FREEINODES([reusedelay:u32]):freed:u32[,sustained:u32[,chksum:u32]]`;
-    /// `()` means a delay of 86400 s. A `chksum` is only read after a
-    /// `sustained` (formatting writes `sustained` as 0 if only `chksum` is set).
+    /// `()` means a delay of 86400 s, missing counts are 0. A `chksum` is only
+    /// read after a `sustained` (formatting writes `sustained` as 0 if only
+    /// `chksum` is set).
     FreeInodes {
         reuse_delay: Option<u32>,
         freed: u32,
@@ -335,7 +338,8 @@ pub enum Op<'a> {
     },
     /// `SNAPSHOT(srcinode:u32,dstparent:u32,name:NAME,smode:u8~,sesflags:u8~,uid:u32,[g1,g2,…],cumask:u16~)[:chksum:u32,removed:u32,same:u32,existing:u32,hardlinks:u32,new:u32]`;
     /// legacy: `…,uid,gidcount:u32,gids:DATA,cumask)[:result]` and
-    /// `…,uid,gid:u32,cumask)` (no result read after that form).
+    /// `…,uid,gid:u32,cumask)` (no result read after that form). 3.0.117 reads
+    /// the `[…]` list with a quirk, see [`GidList`](super::GidList).
     Snapshot {
         src_inode: u32,
         dst_parent: u32,
