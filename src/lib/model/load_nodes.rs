@@ -73,7 +73,8 @@ pub fn load_nodes<'a>(
             sclass,
             eattr: record.eattr,
             winattr: record.winattr,
-            mode: record.mode,
+            // The master keeps the mode in a 12-bit field.
+            mode: record.mode & 0o7777,
             uid: record.uid,
             gid: record.gid,
             atime: record.atime,
