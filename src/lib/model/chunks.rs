@@ -117,7 +117,8 @@ impl ChunkTable {
             self.plan_dense(&section.chunks);
         }
         for c in &section.chunks {
-            self.insert(c.id, c.version, c.locked_to, c.arch_flag);
+            // The master keeps archflag in a 1-bit field.
+            self.insert(c.id, c.version, c.locked_to, c.arch_flag & 1);
         }
     }
 
