@@ -65,6 +65,8 @@ impl<'a> Image<'a> {
         };
         let header = FileHeader::decode(&mut r, format)?;
         let mut image = Image::blank(dense_inode_limit(bytes.len()));
+        // Without a SESS section the master's nextsessionid stays 0 (only `MFSM NEW` sets 1).
+        image.sessions.set_next_session_id(0);
         image.version = header.version;
         image.meta_id = header.meta_id;
         if let Some(legacy) = header.legacy {
