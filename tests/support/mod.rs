@@ -6,9 +6,14 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use std::collections::BTreeMap;
+
+use bumpalo::Bump;
 use mfsmeta::format::changelog::parse_line;
 use mfsmeta::format::metadata::encoder::encode_crc_file;
 use mfsmeta::format::metadata::MetadataFile;
+use mfsmeta::model::image::Image;
+use mfsmeta::replay::{apply, Replay};
 
 use super::harness::oracle::{mfsmaster_restore, mfsmetadump_normalized};
 use super::harness::{mfsmaster_loads, TempDir};
@@ -179,4 +184,61 @@ pub fn check_all<T>(
             failures.join("\n\n")
         ))
     }
+}
+
+/// Loads `metadata`, replays the lines of `changelogs` with ids from its version on
+/// (merged by id; the first copy of a repeated id wins) straight through the library,
+/// and stores the result with `now`. Independent of `metarestore`'s file handling.
+pub fn replay_files(
+    metadata: &Path,
+    changelogs: &[std::path::PathBuf],
+    now: u32,
+) -> Result<Vec<u8>, String> {
+    let meta = std::fs::read(metadata).map_err(|e| e.to_string())?;
+    let logs: Vec<Vec<u8>> = changelogs
+        .iter()
+        .map(|p| std::fs::read(p).map_err(|e| e.to_string()))
+        .collect::<Result<_, _>>()?;
+    let arena = Bump::new();
+    let meta: &[u8] = &meta;
+    let mut lines: BTreeMap<u64, &[u8]> = BTreeMap::new();
+    for log in &logs {
+        for line in log.split_inclusive(|&b| b == b'\n') {
+            if let Ok(parsed) = parse_line(line) {
+                lines.entry(parsed.id).or_insert(line);
+            }
+        }
+    }
+    let mut image = Image::load(meta, now).map_err(|e| e.to_string())?;
+    image.prepare_replay();
+    let mut r = Replay {
+        image: &mut image,
+        arena: &arena,
+    };
+    for (&id, &line) in &lines {
+        if id < r.image.version {
+            continue;
+        }
+        if id != r.image.version {
+            return Err(format!(
+                "hole before change {id} (version {})",
+                r.image.version
+            ));
+        }
+        let parsed = parse_line(line).map_err(|e| e.to_string())?;
+        let bumps = apply(&mut r, parsed.ts, &parsed.op).map_err(|s| {
+            format!(
+                "change {id} {}: error {s}",
+                String::from_utf8_lossy(line).trim_end()
+            )
+        })?;
+        r.image.version += bumps;
+        if r.image.version != id + 1 {
+            return Err(format!(
+                "change {id}: version mismatch ({} after it)",
+                r.image.version
+            ));
+        }
+    }
+    Ok(image.store(now).0)
 }

@@ -380,6 +380,16 @@ impl<'a> Image<'a> {
         }
     }
 
+    /// Replaces a trash file's entry by one with a new id and `path`, at the head of its
+    /// trash bucket; no time changes (`SETPATH`).
+    pub fn set_trash_path(&mut self, inode: u32, path: &'a [u8]) {
+        let Some(old) = self.nodes.get(inode).map(|n| n.parents) else {
+            return;
+        };
+        self.remove_edge(0, old);
+        self.push_bucket_entry(Bucket::Trash, inode, path);
+    }
+
     /// Creates a node in directory `parent` (`fsnodes_create_node`): the lowest free
     /// inode, times `ts`, class and trash time from the parent (files and directories),
     /// inherited eattr, mode from the parent's default ACL if it has one (else `mode &
