@@ -370,3 +370,117 @@ fn set_trashtime(
     }
     finish(smode, counts, expected)
 }
+
+#[cfg(test)]
+mod tests {
+    use bumpalo::Bump;
+
+    use crate::format::changelog::parse_line;
+    use crate::model::image::Image;
+    use crate::replay::{apply, Applied, Replay, Status};
+
+    fn run<'a>(arena: &'a Bump, text: &'a str) -> (Image<'a>, Applied) {
+        let mut image = Image::new_empty(1_000);
+        image.prepare_replay();
+        let mut last = Ok(0);
+        for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            let parsed = parse_line(line.as_bytes()).unwrap();
+            let mut r = Replay {
+                image: &mut image,
+                arena,
+            };
+            last = apply(&mut r, parsed.ts, &parsed.op);
+        }
+        (image, last)
+    }
+
+    fn status(text: &str) -> Applied {
+        let arena = Bump::new();
+        run(&arena, text).1
+    }
+
+    #[test]
+    fn attr_forms_and_checks() {
+        assert_eq!(status("1: 10|ATTR(5,420,0,0,1,2,0,0)"), Err(Status::ENOENT));
+        assert_eq!(
+            status("1: 10|ATTR(1,4096,0,0,1,2,0,0)"),
+            Err(Status::EINVAL)
+        );
+        let arena = Bump::new();
+        let (image, last) = run(&arena, "1: 10|ATTR(1,493,3,4,5,6)");
+        assert_eq!(last, Ok(1));
+        let root = image.nodes.get(1).unwrap();
+        assert_eq!(
+            (
+                root.mode,
+                root.uid,
+                root.gid,
+                root.atime,
+                root.mtime,
+                root.ctime,
+                root.winattr
+            ),
+            (0o755, 3, 4, 5, 6, 10, 0)
+        );
+    }
+
+    #[test]
+    fn recursive_operations_count_like_the_master() {
+        let tree = "1: 10|CREATE(1,d,2,493,18,5,5,0):2\n2: 11|CREATE(2,f,1,420,18,6,6,0):3\n3: 12|SYMLINK(2,s,x,6,6):4\n";
+        // SETEATTR visits every type; uid 5 owns only d.
+        assert_eq!(
+            status(&format!("{tree}4: 13|SETEATTR(2,5,2,4):1,0,2")),
+            Ok(1)
+        );
+        // Non-recursive and only not permitted: EPERM.
+        assert_eq!(
+            status(&format!("{tree}4: 13|SETEATTR(3,5,2,0):0,0,1")),
+            Err(Status::EPERM)
+        );
+        // SETTRASHTIME visits directories and files only.
+        assert_eq!(
+            status(&format!("{tree}4: 13|SETTRASHTIME(2,0,7200,4):2,0,0")),
+            Ok(1)
+        );
+        assert_eq!(
+            status(&format!("{tree}4: 13|SETTRASHTIME(2,0,86400,5):0,2,0")),
+            Ok(1)
+        );
+        assert_eq!(
+            status(&format!("{tree}4: 13|SETTRASHTIME(4,0,7200,0):0,0,0")),
+            Err(Status::EPERM)
+        );
+        assert_eq!(
+            status(&format!("{tree}4: 13|SETTRASHTIME(2,0,7200,8):0,0,0")),
+            Err(Status::EINVAL)
+        );
+        // SETSCLASS: INCREASE and DECREASE only to classes 1..9; EXCHANGE by source class.
+        assert_eq!(
+            status(&format!("{tree}4: 13|SETSCLASS(2,0,1,10,1):0,0,0")),
+            Err(Status::EINVAL)
+        );
+        assert_eq!(
+            status(&format!("{tree}4: 13|SETSCLASS(2,0,2,5,7):2,0,0")),
+            Ok(1)
+        );
+        assert_eq!(
+            status(&format!("{tree}4: 13|SETGOAL(2,0,2,4):0,2,0")),
+            Ok(1)
+        );
+        assert_eq!(
+            status(&format!("{tree}4: 13|SETGOAL(2,0,0,4):0,0,0")),
+            Err(Status::EINVAL)
+        );
+    }
+
+    #[test]
+    fn seteattr_drops_noecache_from_non_directories() {
+        let arena = Bump::new();
+        let (image, last) = run(
+            &arena,
+            "1: 10|CREATE(1,f,1,420,18,0,0,0):2\n2: 11|SETEATTR(2,0,5,0):1,0,0",
+        );
+        assert_eq!(last, Ok(1));
+        assert_eq!(image.nodes.get(2).unwrap().eattr, 1);
+    }
+}

@@ -602,3 +602,235 @@ fn renumerate_edges(r: &mut Replay<'_, '_>, expected: u64) -> Applied {
     }
     DONE
 }
+
+#[cfg(test)]
+mod tests {
+    use bumpalo::Bump;
+
+    use crate::format::changelog::parse_line;
+    use crate::model::image::Image;
+    use crate::replay::{apply, Applied, Replay, Status};
+
+    /// Replays `lines` (`ID: TS|OP(...)`) over an empty file system and returns the
+    /// image and the result of the last line (the earlier ones must succeed).
+    fn run<'a>(arena: &'a Bump, text: &'a str) -> (Image<'a>, Applied) {
+        let mut image = Image::new_empty(1_000);
+        image.prepare_replay();
+        let mut last = Ok(0);
+        let lines: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        for (i, line) in lines.iter().enumerate() {
+            let parsed = parse_line(line.as_bytes()).unwrap();
+            let mut r = Replay {
+                image: &mut image,
+                arena,
+            };
+            last = apply(&mut r, parsed.ts, &parsed.op);
+            if i + 1 < lines.len() {
+                assert_eq!(last, Ok(1), "line {line}");
+            }
+        }
+        (image, last)
+    }
+
+    fn status(text: &str) -> Applied {
+        let arena = Bump::new();
+        run(&arena, text).1
+    }
+
+    #[test]
+    fn create_checks_in_master_order() {
+        assert_eq!(
+            status("1: 10|CREATE(9,a,1,420,18,0,0,0):2"),
+            Err(Status::ENOENT)
+        );
+        assert_eq!(
+            status("1: 10|CREATE(1,a,3,420,18,0,0,0):2"),
+            Err(Status::EINVAL)
+        );
+        assert_eq!(
+            status("1: 10|CREATE(1,a,8,420,18,0,0,0):2"),
+            Err(Status::EINVAL)
+        );
+        assert_eq!(
+            status("1: 10|CREATE(1,..,1,420,18,0,0,0):2"),
+            Err(Status::EINVAL)
+        );
+        assert_eq!(
+            status("1: 10|CREATE(1,a%2Fb,1,420,18,0,0,0):2"),
+            Err(Status::EINVAL)
+        );
+        assert_eq!(
+            status("1: 10|CREATE(1,a,1,420,18,0,0,0):2\n2: 11|CREATE(2,b,1,420,18,0,0,0):3"),
+            Err(Status::ENOTDIR)
+        );
+        assert_eq!(
+            status("1: 10|CREATE(1,a,1,420,18,0,0,0):2\n2: 11|CREATE(1,a,2,493,18,0,0,0):3"),
+            Err(Status::EEXIST)
+        );
+        assert_eq!(
+            status("1: 10|CREATE(1,a,1,420,18,0,0,0):7"),
+            Err(Status::MISMATCH)
+        );
+    }
+
+    #[test]
+    fn create_sets_mode_owner_class_and_parent_times() {
+        let arena = Bump::new();
+        let (image, last) = run(
+            &arena,
+            "1: 10|CREATE(1,d,2,1533,18,5,6,0):2\n2: 20|CREATE(2,f,q,420,7,8,0):3",
+        );
+        assert_eq!(last, Ok(1));
+        let d = image.nodes.get(2).unwrap();
+        assert_eq!(
+            (d.mode, d.uid, d.gid, d.sclass, d.trashtime),
+            (1533 & !18, 5, 6, 2, 24)
+        );
+        let fifo = image.nodes.get(3).unwrap();
+        assert_eq!((fifo.sclass, fifo.trashtime, fifo.atime), (0, 24, 20));
+        assert_eq!((d.mtime, d.ctime), (20, 20));
+    }
+
+    #[test]
+    fn symlink_link_and_unlink_checks() {
+        assert_eq!(status("1: 10|SYMLINK(1,s,,0,0):2"), Err(Status::EINVAL));
+        let long = format!("1: 10|SYMLINK(1,s,{},0,0):2", "x".repeat(4097));
+        assert_eq!(status(&long), Err(Status::EINVAL));
+        assert_eq!(
+            status("1: 10|CREATE(1,d,2,493,18,0,0,0):2\n2: 11|LINK(2,1,d2)"),
+            Err(Status::EPERM)
+        );
+        assert_eq!(status("1: 10|LINK(5,1,x)"), Err(Status::ENOENT));
+        assert_eq!(
+            status("1: 10|CREATE(1,d,2,493,18,0,0,0):2\n2: 11|CREATE(2,f,1,420,18,0,0,0):3\n3: 12|UNLINK(1,d):2"),
+            Err(Status::ENOTEMPTY)
+        );
+        assert_eq!(status("1: 10|UNLINK(1,nothing):2"), Err(Status::ENOENT));
+    }
+
+    #[test]
+    fn unlink_sends_files_to_trash_or_frees_them() {
+        let arena = Bump::new();
+        let (image, last) = run(
+            &arena,
+            "1: 10|CREATE(1,f,1,420,18,0,0,0):2\n\
+             2: 11|CREATE(1,g,1,420,18,0,0,0):3\n\
+             3: 12|SETTRASHTIME(3,0,0,0):1,0,0\n\
+             4: 13|UNLINK(1,f):2\n\
+             5: 14|UNLINK(1,g):3",
+        );
+        assert_eq!(last, Ok(1));
+        let f = image.nodes.get(2).unwrap();
+        assert_eq!(f.node_type, crate::format::metadata::nodes::NodeType::Trash);
+        assert_eq!(image.edges.get(f.parents).unwrap().name, b"f");
+        assert!(image.nodes.get(3).is_none());
+        assert_eq!(
+            image
+                .free
+                .iter()
+                .map(|f| (f.inode, f.ftime))
+                .collect::<Vec<_>>(),
+            [(3, 14)]
+        );
+    }
+
+    #[test]
+    fn move_refuses_a_directory_into_itself() {
+        assert_eq!(
+            status("1: 10|CREATE(1,d,2,493,18,0,0,0):2\n2: 11|CREATE(2,e,2,493,18,0,0,0):3\n3: 12|MOVE(1,d,3,x):2"),
+            Err(Status::EINVAL)
+        );
+    }
+
+    #[test]
+    fn undel_path_rules() {
+        let base = "1: 10|CREATE(1,f,1,420,18,0,0,0):2\n2: 11|UNLINK(1,f):2\n";
+        assert_eq!(
+            status(&format!("{base}3: 12|SETPATH(2,a//b)\n4: 13|UNDEL(2)")),
+            Err(Status::CANTCREATEPATH)
+        );
+        assert_eq!(
+            status(&format!("{base}3: 12|SETPATH(2,a/../b)\n4: 13|UNDEL(2)")),
+            Err(Status::CANTCREATEPATH)
+        );
+        assert_eq!(
+            status(&format!("{base}3: 12|SETPATH(2,a/)\n4: 13|UNDEL(2)")),
+            Err(Status::CANTCREATEPATH)
+        );
+        assert_eq!(
+            status(&format!(
+                "{base}3: 12|CREATE(1,f,1,420,18,0,0,0):3\n4: 13|UNDEL(2)"
+            )),
+            Err(Status::EEXIST)
+        );
+        assert_eq!(
+            status(&format!(
+                "{base}3: 12|CREATE(1,a,1,420,18,0,0,0):3\n4: 13|SETPATH(2,a/f)\n5: 14|UNDEL(2)"
+            )),
+            Err(Status::CANTCREATEPATH)
+        );
+        assert_eq!(
+            status(&format!("{base}3: 12|SETPATH(2,///x/y)\n4: 13|UNDEL(2)")),
+            Ok(1)
+        );
+        assert_eq!(status("1: 10|UNDEL(1)"), Err(Status::ENOENT));
+        assert_eq!(status("1: 10|PURGE(1)"), Err(Status::ENOENT));
+        assert_eq!(
+            status(&format!("{base}3: 12|SETPATH(2,)")),
+            Err(Status::EINVAL)
+        );
+    }
+
+    #[test]
+    fn counted_operations_check_their_counts() {
+        let base = "1: 10|CREATE(1,f,1,420,18,0,0,0):2\n2: 11|UNLINK(1,f):2\n";
+        assert_eq!(
+            status(&format!("{base}3: 12|EMPTYTRASH():1,0")),
+            Err(Status::MISMATCH)
+        );
+        assert_eq!(
+            status(&format!("{base}3: 99999|EMPTYTRASH(2):1,0,2")),
+            Ok(1)
+        );
+        assert_eq!(
+            status(&format!("{base}3: 99999|EMPTYTRASH(2):1,0,3")),
+            Err(Status::MISMATCH)
+        );
+        assert_eq!(status(&format!("{base}3: 99999|EMPTYTRASH(5):0,0")), Ok(1));
+        assert_eq!(
+            status(&format!(
+                "{base}3: 99999|PURGE(2)\n4: 100000|FREEINODES(0):1,0,2"
+            )),
+            Ok(1)
+        );
+        assert_eq!(
+            status(&format!(
+                "{base}3: 99999|PURGE(2)\n4: 99999|FREEINODES():0,0"
+            )),
+            Ok(1)
+        );
+        assert_eq!(status("1: 10|EMPTYSUSTAINED():0"), Ok(1));
+        assert_eq!(status("1: 10|EMPTYRESERVED():1"), Err(Status::MISMATCH));
+        assert_eq!(status("1: 10|RENUMERATEEDGES():9223372036854775806"), Ok(1));
+        assert_eq!(status("1: 10|RENUMERATEEDGES():5"), Err(Status::MISMATCH));
+    }
+
+    #[test]
+    fn freed_inodes_are_reused_only_after_freeinodes() {
+        let arena = Bump::new();
+        let (image, last) = run(
+            &arena,
+            "1: 10|CREATE(1,a,2,493,18,0,0,0):2\n\
+             2: 11|UNLINK(1,a):2\n\
+             3: 12|CREATE(1,b,2,493,18,0,0,0):3\n\
+             4: 500|FREEINODES(300):1,0,2\n\
+             5: 501|CREATE(1,c,2,493,18,0,0,0):2",
+        );
+        assert_eq!(last, Ok(1));
+        assert_eq!(image.nodes.max_node_id, 3);
+    }
+}
