@@ -170,7 +170,8 @@ pub fn decode<'a>(
         }
         let name: Cow<'a, [u8]> = if nleng > 0 {
             Cow::Borrowed(r.bytes(nleng.into())?)
-        } else if version < 0x16 && id >= FIRST_USER_CLASS {
+        } else if id >= FIRST_USER_CLASS {
+            // Unnamed (any version): the master names it as it names pre-1.6 classes.
             Cow::Owned(format!("sclass_{}", id + 1 - FIRST_USER_CLASS).into_bytes())
         } else {
             Cow::Borrowed(&[])
