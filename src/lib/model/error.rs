@@ -19,6 +19,9 @@ pub enum LoadError {
         offset: u64,
         reason: String,
     },
+    /// The sections load, but the tree they describe is not one (no root, an orphaned
+    /// node, a directory cycle).
+    Tree { reason: String },
 }
 
 impl LoadError {
@@ -49,6 +52,7 @@ impl fmt::Display for LoadError {
             } => {
                 write!(f, "section {section}, byte {offset}: {reason}")
             }
+            LoadError::Tree { reason } => write!(f, "consistency check: {reason}"),
         }
     }
 }

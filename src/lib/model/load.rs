@@ -167,10 +167,11 @@ impl<'a> Image<'a> {
         Ok(())
     }
 
-    /// The checks after all sections: the root exists and is a directory, and every
-    /// other node has a name.
+    /// The checks after all sections: the root exists and is a directory, every other
+    /// node has a name, and the directories form a tree under the root. (The master
+    /// crashes on a directory cycle while loading; we refuse it.)
     fn check_tree(&self) -> Result<(), LoadError> {
-        let refuse = |reason: String| LoadError::rule(Tag::EDGE, 0, reason);
+        let refuse = |reason: String| LoadError::Tree { reason };
         match self.nodes.get(ROOT_INODE) {
             Some(n) if n.node_type == NodeType::Directory => {}
             Some(_) => return Err(refuse("the root inode 1 is not a directory".into())),
@@ -182,8 +183,65 @@ impl<'a> Image<'a> {
             .filter(|&(inode, n)| inode != ROOT_INODE && n.parents == NO_EDGE)
             .map(|(inode, _)| inode)
             .min();
-        match orphan {
-            Some(inode) => Err(refuse(format!("found orphaned inode: {inode}"))),
+        if let Some(inode) = orphan {
+            return Err(refuse(format!("found orphaned inode: {inode}")));
+        }
+        self.check_directories_form_a_tree().map_err(refuse)
+    }
+
+    /// A depth-first walk over the directories from the root: reaching a directory that
+    /// is still being walked is a cycle; a directory never reached hangs in a cycle of
+    /// its own. (A directory with two parents is reached twice, which the master
+    /// tolerates, so we do too.)
+    fn check_directories_form_a_tree(&self) -> Result<(), String> {
+        const IN_PROGRESS: u8 = 1;
+        const DONE: u8 = 2;
+        let mut state: rustc_hash::FxHashMap<u32, u8> = rustc_hash::FxHashMap::default();
+        // Each frame: a directory and the next child edge to look at.
+        let first_child = |inode: u32| match self.nodes.get(inode).map(|n| &n.data) {
+            Some(NodeData::Directory { children }) => children.head,
+            _ => NO_EDGE,
+        };
+        let mut stack = vec![(ROOT_INODE, first_child(ROOT_INODE))];
+        state.insert(ROOT_INODE, IN_PROGRESS);
+        while let Some(top) = stack.last_mut() {
+            let Some(edge) = self.edges.get(top.1) else {
+                state.insert(top.0, DONE);
+                stack.pop();
+                continue;
+            };
+            top.1 = edge.next;
+            let child = edge.child;
+            if !self
+                .nodes
+                .get(child)
+                .is_some_and(|n| n.node_type == NodeType::Directory)
+            {
+                continue;
+            }
+            match state.get(&child) {
+                Some(&IN_PROGRESS) => {
+                    return Err(format!(
+                        "directory {child} is inside itself (a directory cycle)"
+                    ))
+                }
+                Some(_) => {}
+                None => {
+                    state.insert(child, IN_PROGRESS);
+                    stack.push((child, first_child(child)));
+                }
+            }
+        }
+        let unreached = self
+            .nodes
+            .iter()
+            .filter(|(inode, n)| n.node_type == NodeType::Directory && !state.contains_key(inode))
+            .map(|(inode, _)| inode)
+            .min();
+        match unreached {
+            Some(inode) => Err(format!(
+                "directory {inode} cannot be reached from the root (a directory cycle)"
+            )),
             None => Ok(()),
         }
     }

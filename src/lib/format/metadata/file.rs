@@ -59,8 +59,11 @@ pub struct SectionInfo {
 /// 16-byte header has been read by `r`. For each section, `visit` reads its body from
 /// the given reader; afterwards the consumed length is checked against the declared one.
 /// Files older than format 1.6 have no sections: their four lists are presented as
-/// synthetic NODE 1.0 (headerless), EDGE 1.0, FREE 1.0 and CHNK 1.0 sections, and the
-/// 16 zero bytes that end them are checked.
+/// synthetic NODE 1.0 (headerless), EDGE 1.0, FREE 1.0 and CHNK 1.0 sections.
+///
+/// Like the master, reading stops at the end of the data (the chunk list's end record,
+/// or the first end marker), and the file's *last* 16 bytes must be the ending (16 zero
+/// bytes, or the end marker): bytes in between are ignored.
 pub fn for_each_section<'a, E: From<DecodeError>>(
     r: &mut Reader<'a>,
     file: &FileHeader,
@@ -86,18 +89,13 @@ pub fn for_each_section<'a, E: From<DecodeError>>(
             };
             visit(&info, r)?;
         }
-        let at = r.offset();
-        let end: [u8; 16] = r.array()?;
-        if end != [0u8; 16] {
-            return Err(DecodeError::at(at, DecodeErrorKind::WrongEnding).into());
-        }
-        return check_no_trailing(r).map_err(E::from);
+        return check_ending(r, &[0u8; 16]).map_err(E::from);
     }
     loop {
         let at = r.offset();
         if r.remaining() >= 16 && r.clone().array::<16>()? == *END_MARKER {
             r.skip(16)?;
-            return check_no_trailing(r).map_err(E::from);
+            return check_ending(r, END_MARKER).map_err(E::from);
         }
         let header = SectionHeader::decode(r)?;
         let tag = header.tag;
@@ -107,7 +105,9 @@ pub fn for_each_section<'a, E: From<DecodeError>>(
                 .into());
         };
         let mut version = header.version();
-        if version > max {
+        // Before format 2.0 the master reads the node list in its old form whatever
+        // the version field says.
+        if version > max && !(tag == Tag::NODE && file.format < 0x20) {
             return Err(DecodeError::at(
                 at + 4,
                 DecodeErrorKind::UnsupportedSectionVersion { version },
@@ -146,14 +146,20 @@ pub fn for_each_section<'a, E: From<DecodeError>>(
     }
 }
 
-fn check_no_trailing(r: &Reader<'_>) -> Result<(), DecodeError> {
-    match r.remaining() {
-        0 => Ok(()),
-        n => Err(DecodeError::at(
-            r.offset(),
-            DecodeErrorKind::TrailingData { len: n as u64 },
-        )),
+/// After the data: anything may follow as long as the file ends with `ending` (the
+/// master's file check looks only at the last 16 bytes).
+fn check_ending(r: &Reader<'_>, ending: &[u8; 16]) -> Result<(), DecodeError> {
+    if r.remaining() == 0 || r.last_bytes::<16>().as_ref() == Some(ending) {
+        return Ok(());
     }
+    let kind = if r.remaining() < 16 {
+        DecodeErrorKind::TrailingData {
+            len: r.remaining() as u64,
+        }
+    } else {
+        DecodeErrorKind::WrongEnding
+    };
+    Err(DecodeError::at(r.offset(), kind))
 }
 
 /// The records of one section.

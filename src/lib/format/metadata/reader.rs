@@ -118,6 +118,14 @@ impl<'a> Reader<'a> {
         self.bytes(len).map(|_| ())
     }
 
+    /// The last `N` bytes before this cursor's end, wherever the cursor is.
+    pub fn last_bytes<const N: usize>(&self) -> Option<[u8; N]> {
+        let start = self.end.checked_sub(N)?;
+        let mut out = [0u8; N];
+        out.copy_from_slice(self.buf.get(start..self.end)?);
+        Some(out)
+    }
+
     /// The next byte without consuming it, if any.
     #[inline]
     pub fn peek_u8(&self) -> Option<u8> {
