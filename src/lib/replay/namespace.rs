@@ -23,7 +23,7 @@ const SYMLINK_MAX: usize = 4096;
 const DEFAULT_REUSE_DELAY: u32 = 86400;
 
 /// `fsnodes_namecheck`: 1..=255 bytes, not `.` or `..`, no NUL or `/`.
-fn name_ok(name: &[u8]) -> bool {
+pub(super) fn name_ok(name: &[u8]) -> bool {
     !name.is_empty()
         && name.len() <= NAME_MAX
         && name != b"."

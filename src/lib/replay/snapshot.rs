@@ -31,6 +31,7 @@ use crate::model::image::Image;
 use crate::model::namespace::{eattr, NewNode};
 use crate::model::nodes::{EdgeIdx, NodeData, NO_EDGE};
 
+use super::namespace::name_ok;
 use super::{Applied, Replay, Status, DONE};
 
 // `smode` bits (`SNAPSHOT_MODE_*`). The fifth, FORCE_REMOVAL (0x04), only skips a
@@ -62,9 +63,6 @@ const ACCMODE: [u8; 8] = [0x01, 0x03, 0x05, 0x0F, 0x11, 0x33, 0x55, 0xFF];
 
 /// Eattr bits that protect a node from being replaced or removed by a snapshot.
 const PROTECTED: u8 = eattr::UNDELETABLE | eattr::IMMUTABLE | eattr::APPENDONLY;
-
-/// Longest name of a directory entry.
-const NAME_MAX: usize = 255;
 
 /// Replays SNAPSHOT.
 pub(super) fn apply<'a>(r: &mut Replay<'a, '_>, ts: u32, op: &Op<'a>) -> Applied {
@@ -116,15 +114,6 @@ pub(super) fn apply<'a>(r: &mut Replay<'a, '_>, ts: u32, op: &Op<'a>) -> Applied
         }
         _ => DONE,
     }
-}
-
-/// `fsnodes_namecheck`: 1..=255 bytes, not `.` or `..`, no NUL or `/`.
-fn name_ok(name: &[u8]) -> bool {
-    !name.is_empty()
-        && name.len() <= NAME_MAX
-        && name != b"."
-        && name != b".."
-        && !name.iter().any(|&b| b == 0 || b == b'/')
 }
 
 /// Who asks: the uid, gids and session flags written in the line.
