@@ -7,7 +7,6 @@ mod harness;
 mod support;
 
 #[test]
-#[ignore = "enabled once every operation family is replayed"]
 fn real_captures_replay_like_mfsmaster() {
     let root = support::testdata().join("real");
     let mut failures = Vec::new();
