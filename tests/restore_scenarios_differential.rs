@@ -415,28 +415,38 @@ impl Timer {
 }
 
 /// Fails unless every operation of `ops` occurs in the changelogs of the metalogger's
-/// folder `dir`: the scenario really exercises what it is about.
+/// folder `dir` (the scenario really exercises what it is about); prints how often each
+/// operation occurs (lines of the downloaded `changelog_ml_back.*` count again).
 fn assert_ops_logged(scenario: &str, dir: &Path, ops: &[&str]) {
-    let mut text = Vec::new();
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     for path in files::list_files(dir).expect("list the metalogger's folder") {
-        if path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with("changelog"))
-        {
-            text.extend(std::fs::read(&path).expect("read a changelog"));
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if !name.starts_with("changelog") {
+            continue;
+        }
+        let bytes = std::fs::read(&path).expect("read a changelog");
+        // `ID: TS|OP(ARGS)…`: names escape `(`, so the first `(` ends the operation.
+        for line in bytes.split(|&b| b == b'\n') {
+            let op = line.iter().position(|&b| b == b'|').and_then(|bar| {
+                let rest = &line[bar + 1..];
+                let end = rest.iter().position(|&b| b == b'(')?;
+                std::str::from_utf8(&rest[..end]).ok()
+            });
+            if let Some(op) = op {
+                *seen.entry(op.to_string()).or_default() += 1;
+            }
         }
     }
-    let text = String::from_utf8_lossy(&text);
     let missing: Vec<&str> = ops
         .iter()
         .copied()
-        .filter(|op| !text.contains(&format!("|{op}(")))
+        .filter(|op| !seen.contains_key(*op))
         .collect();
     assert!(
         missing.is_empty(),
-        "{scenario}: the workload logged no {missing:?}"
+        "{scenario}: the workload logged no {missing:?} (logged: {seen:?})"
     );
+    eprintln!("{scenario}: operations logged: {seen:?}");
 }
 
 /// The common shape: start, run one workload, stop, check that `ops` were logged, compare.

@@ -315,7 +315,8 @@ rm tree/c/w
 "#;
 
 /// (10) Quotas (`mfssetquota` with every limit and a grace period, `mfsdelquota` of some
-/// limits and of all, on the root too) and extra attributes (`mfsseteattr -r`,
+/// limits and of all, on the root too; soft limits passed, which the master's periodic
+/// check may log as QUOTA changes of its own) and extra attributes (`mfsseteattr -r`,
 /// `mfsdeleattr`).
 pub const QUOTAS_EATTRS: &str = r#"
 mkdir -p q1/sub q2 q3 e/sub
@@ -337,6 +338,11 @@ mfsseteattr -f undeletable e/sub/f >/dev/null
 mfsseteattr -f noentrycache -f nosuid q2 >/dev/null 2>&1 || mfsseteattr -f noentrycache q2 >/dev/null
 mfsseteattr -f snapshot -f immutable q3 >/dev/null 2>&1 || mfsseteattr -f immutable q3 >/dev/null
 echo y > e/sub/g
+mkdir over
+mfssetquota -i 2 -I 100 -l 1024 -L 1048576 -p 1 over >/dev/null
+for i in 1 2 3 4; do echo "over $i" > over/f$i; done
+dd if=/dev/zero of=over/big bs=4k count=1 status=none
+sleep 3
 "#;
 
 /// (11) Locks and sessions: two mounts (two sessions). `flock` and `fcntl` locks are taken by
@@ -409,8 +415,8 @@ PY
 wait
 "#;
 
-/// (12), first part: before the master restart. A file stays open (by a background process)
-/// across the restart; marks `before_restart`, then waits for the signal `restarted`.
+/// (12), first part: before the master restart. A file stays open and flock'ed (by a
+/// background process) across the restart; marks `before_restart`, then waits for the signal `restarted`.
 pub const RESTART_MIDWAY: &str = r#"
 mkdir -p before/sub
 for i in 1 2 3; do echo "before $i" > before/f$i; done
@@ -420,8 +426,9 @@ mv before/f2 before/sub/f2
 rm before/f3
 echo "open across the restart" > held_open
 python3 -c '
-import os, time
+import fcntl, os, time
 f = open("held_open")
+fcntl.flock(f, fcntl.LOCK_SH)
 ctl = os.environ["MFS_CTL"]
 open(os.path.join(ctl, "mark.opened"), "w").close()
 while not os.path.exists(os.path.join(ctl, "signal.restarted")):
