@@ -566,7 +566,7 @@ fn real_storage_classes_and_goals() {
         "real_storage_classes_and_goals",
         scenarios::SCLASSES_GOALS,
         RunOptions::default(),
-        &["SCSET", "SCDUP", "SCREN", "SCDEL", "SETSCLASS"],
+        &["SCSET", "SCDUP", "SCREN", "SCDEL", "SETSCLASS", "ARCHCHG"],
         MasterLoad::Check,
     );
 }
@@ -690,6 +690,40 @@ fn real_start_from_downloaded_snapshot() {
         scenario,
         &cluster.metalogger_data_dir(),
         &["SNAPSHOT", "SCREN", "QUOTA", "SETACL"],
+    );
+    assert_restores_match(scenario, &cluster.metalogger_data_dir(), MasterLoad::Check);
+    t.phase("restores and comparison");
+}
+
+/// (15) Chunks without any copy: the chunkserver stops, `mfsfilerepair` runs on files
+/// whose chunks are gone, the chunkserver comes back and the files are written again.
+#[test]
+fn real_lost_chunks_and_filerepair() {
+    let scenario = "real_lost_chunks_and_filerepair";
+    if !harness::require_real_mfs(scenario) {
+        return;
+    }
+    let mut t = Timer::new(scenario);
+    let mut cluster = ok(Cluster::start(), "start the cluster");
+    t.phase("cluster start");
+    let mut work = ok(
+        cluster.spawn_with(scenarios::CHUNKS_LOST_REPAIR, RunOptions::default()),
+        "start the workload",
+    );
+    ok(work.wait_mark("written", WAIT), "files written");
+    ok(cluster.stop_chunkserver(), "stop the chunkserver");
+    ok(work.signal("cs_down"), "signal");
+    ok(work.wait_mark("repaired", WAIT), "mfsfilerepair");
+    ok(cluster.start_chunkserver(), "start the chunkserver");
+    ok(work.signal("cs_up"), "signal");
+    ok(work.wait(WAIT), "workload");
+    t.phase("workload");
+    ok(cluster.stop_all(), "stop the cluster");
+    t.phase("stop");
+    assert_ops_logged(
+        scenario,
+        &cluster.metalogger_data_dir(),
+        &["WRITE", "REPAIR"],
     );
     assert_restores_match(scenario, &cluster.metalogger_data_dir(), MasterLoad::Check);
     t.phase("restores and comparison");

@@ -286,8 +286,9 @@ mfsmakesnapshot snap1/sub snap1/sub_again
 "#;
 
 /// (9) Storage classes (`mfsscadmin create/modify/rename/copy/delete`, labels, modes,
-/// archive classes) and their use (`mfssetsclass -r`, `mfsxchgsclass`), goals
-/// (`mfssetgoal -r`), recursive trash times.
+/// archive classes) and their use (`mfssetsclass -r`, `mfsxchgsclass`, `mfscopysclass`),
+/// goals (`mfssetgoal -r`, `mfscopygoal`), trash times (recursive, `mfscopytrashtime`), the
+/// archive flag (`mfssetarchive`, `mfsclrarchive`).
 pub const SCLASSES_GOALS: &str = r#"
 mfsscadmin create -K A,B sc_ab >/dev/null
 mfsscadmin create -m s -C A -K A,B -A B -d 3 sc_arch >/dev/null
@@ -312,6 +313,11 @@ mfsscadmin rename sc_renamed sc_in_use_renamed >/dev/null
 echo after > tree/a/b/new_child
 mkdir tree/a/b/new_dir
 rm tree/c/w
+mfssetarchive tree/x tree/a/y >/dev/null
+mfsclrarchive tree/a/y >/dev/null
+mfscopysclass tree/a/y tree/x >/dev/null
+mfscopygoal tree/x tree/a/b/z >/dev/null
+mfscopytrashtime tree/x tree/a/b/new_child >/dev/null
 "#;
 
 /// (10) Quotas (`mfssetquota` with every limit and a grace period, `mfsdelquota` of some
@@ -336,6 +342,7 @@ mfsdeleattr -r -f nodatacache e >/dev/null
 mfsseteattr -f appendonly e/sub >/dev/null
 mfsseteattr -f undeletable e/sub/f >/dev/null
 mfsseteattr -f noentrycache -f nosuid q2 >/dev/null 2>&1 || mfsseteattr -f noentrycache q2 >/dev/null
+mfscopyeattr e/sub/f q1 >/dev/null
 mfsseteattr -f snapshot -f immutable q3 >/dev/null 2>&1 || mfsseteattr -f immutable q3 >/dev/null
 echo y > e/sub/g
 mkdir over
@@ -347,7 +354,8 @@ sleep 3
 
 /// (11) Locks and sessions: two mounts (two sessions). `flock` and `fcntl` locks are taken by
 /// python3 in the first session while processes of the second wait for them; released, the
-/// waiters get them. Files are held open and deleted (sustained). Marks `held` when the
+/// waiters get them. Files are held open (one open for writing, data written) and deleted
+/// (sustained). Marks `held` when the
 /// second round of locks and the open files are held; they stay held until the test signals
 /// `release`, so the master stores them.
 pub const LOCKS_SESSIONS: &str = r#"
@@ -405,6 +413,7 @@ g = open("locks/px", "r+"); fcntl.lockf(g, fcntl.LOCK_EX, 10, 5); fcntl.lockf(g,
 h = open(os.path.join(s2, "locks/fl_shared")); fcntl.flock(h, fcntl.LOCK_SH); held.append(h)
 i = open("locks/fl_shared"); fcntl.flock(i, fcntl.LOCK_SH); held.append(i)
 held.append(open("locks/open_only"))
+w = open("locks/writing", "w"); w.write("written, kept open\n" * 100); w.flush(); held.append(w)
 for n in ("locks/sust_a", os.path.join(s2, "locks/sust_b")):
     held.append(open(n))
     os.unlink(n)
@@ -504,4 +513,21 @@ for i in 1 2 3 4 5 6; do echo "new $i" > new_$i; done
 mkdir new_dir
 rm expiring/t4
 mv kept kept_renamed
+"#;
+
+/// (15) Chunks lost: files written, then (test signal `cs_down`, chunkserver stopped)
+/// `mfsfilerepair` on files whose chunks have no copy left, then (signal `cs_up`) more
+/// writes.
+pub const CHUNKS_LOST_REPAIR: &str = r#"
+echo data > damaged
+printf a | dd of=damaged2 bs=1 seek=$((70 * 1024 * 1024)) conv=notrunc status=none
+echo fine > untouched
+mark written
+await cs_down
+mfsfilerepair damaged damaged2 >/dev/null || true
+mfscheckfile damaged2 >/dev/null || true
+mark repaired
+await cs_up
+echo more >> untouched
+printf b | dd of=damaged2 bs=1 seek=5 conv=notrunc status=none
 "#;
