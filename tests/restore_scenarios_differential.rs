@@ -14,6 +14,10 @@
 //! * the bytes are compared too, but a difference there is only reported;
 //! * for most scenarios the real `mfsmaster` must start from our output.
 //!
+//! One scenario writes a folder that MooseFS's own restore cannot replay (a snapshot by a
+//! user whose access came from a group, see `scenarios::group_snapshot`): there both must
+//! refuse, at the same change with the same error.
+//!
 //! # What may differ between two runs of MooseFS itself on the same input
 //!
 //! * **A chunk's `lockedto`** (`t:` of `CHUNK` records) is stored as 0 when it is below the
@@ -295,6 +299,61 @@ fn assert_restores_match(scenario: &str, ml_dir: &Path, load: MasterLoad) {
         },
         started.elapsed()
     );
+}
+
+/// For a folder MooseFS itself cannot restore: the real restore must fail at the change
+/// whose text contains `change` (checked, so the scenario fails for the expected reason),
+/// and ours must fail too, naming the same change and the same error.
+fn assert_both_refuse(scenario: &str, ml_dir: &Path, change: &str) {
+    let kind = our_restore_kind();
+    let saved = TempDir::new("saved-ml").expect("temporary folder");
+    copy_mfs_files(ml_dir, saved.path()).expect("copy the metalogger's folder");
+    // `changelog_ml.0.mfs:61: operation (TS|OP(ARGS):RESULT\n) error: 32 (Data mismatch)`
+    let theirs = match mfsmaster_restore_copy(saved.path()) {
+        Ok(_) => panic!("{scenario}: mfsmaster -a restore succeeded, expected it to fail"),
+        Err(e) => e.to_string(),
+    };
+    let failed = theirs
+        .split("operation (")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{scenario}: no failing operation in:\n{theirs}"));
+    let op = failed
+        .split_once('|')
+        .map_or(failed, |(_, rest)| rest)
+        .split('\n')
+        .next()
+        .unwrap_or("");
+    let error = failed
+        .split(") error: ")
+        .nth(1)
+        .and_then(|rest| rest.lines().next())
+        .unwrap_or("");
+    assert!(
+        op.contains(change),
+        "{scenario}: mfsmaster -a restore failed elsewhere than expected:\n{theirs}"
+    );
+    // `32 (Data mismatch)`: the description is what both print.
+    let description = error
+        .split_once('(')
+        .map_or(error, |(_, d)| d.trim_end_matches(')'));
+    let ours_dir = TempDir::new("ours").expect("temporary folder");
+    let input = ours_dir.path().join("input");
+    copy_mfs_files(saved.path(), &input).expect("copy");
+    match our_restore(kind, &input, &ours_dir.path().join("metadata.mfs")) {
+        Ok(()) => panic!(
+            "{scenario}: our restore ({kind:?}) succeeded, mfsmaster -a restore failed at \
+             {op}: {error}"
+        ),
+        Err(ours) => {
+            let op_args = op.split("):").next().unwrap_or(op);
+            assert!(
+                ours.contains(op_args) && ours.contains(description),
+                "{scenario}: our restore ({kind:?}) failed differently.\n\
+                 mfsmaster: {op}: {error}\nours: {ours}"
+            );
+            eprintln!("{scenario}: both refuse at {op}: {error} ({kind:?}: {ours})");
+        }
+    }
 }
 
 /// Restores prefixes of the folder's changelog (merged by id, from the metadata's version on)
@@ -580,6 +639,37 @@ fn real_quotas_and_eattrs() {
         &["QUOTA", "SETEATTR"],
         MasterLoad::Skip,
     );
+}
+
+#[test]
+fn real_other_users_and_snapshot_access() {
+    simple_scenario(
+        "real_other_users_and_snapshot_access",
+        &scenarios::other_users(),
+        RunOptions::default(),
+        &["SNAPSHOT", "CREATE", "ATTR", "SETXATTR"],
+        MasterLoad::Check,
+    );
+}
+
+/// (16b) See [`scenarios::group_snapshot`]: MooseFS's own restore of this folder fails at a
+/// SNAPSHOT by a user whose access came from a group; ours must fail at the same change.
+#[test]
+fn real_group_snapshot_restore_fails_like_mfsmaster() {
+    let scenario = "real_group_snapshot_restore_fails_like_mfsmaster";
+    if !harness::require_real_mfs(scenario) {
+        return;
+    }
+    let mut t = Timer::new(scenario);
+    let mut cluster = ok(Cluster::start(), "start the cluster");
+    t.phase("cluster start");
+    ok(cluster.run(&scenarios::group_snapshot()), "workload");
+    t.phase("workload");
+    ok(cluster.stop_all(), "stop the cluster");
+    t.phase("stop");
+    assert_ops_logged(scenario, &cluster.metalogger_data_dir(), &["SNAPSHOT"]);
+    assert_both_refuse(scenario, &cluster.metalogger_data_dir(), ",snap_by_group,");
+    t.phase("restores");
 }
 
 /// (11) Locks taken, waited for and released across two sessions; then, with the last locks,

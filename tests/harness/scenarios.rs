@@ -531,3 +531,82 @@ await cs_up
 echo more >> untouched
 printf b | dd of=damaged2 bs=1 seek=5 conv=notrunc status=none
 "#;
+
+/// Runs a command as uid 1000 (groups 100 and 200) or uid 2000 (group 2000).
+const AS_USERS: &str = r#"
+as1000() { setpriv --reuid=1000 --regid=100 --groups=100,200 "$@"; }
+as2000() { setpriv --reuid=2000 --regid=2000 --clear-groups "$@"; }
+"#;
+
+/// (16) Users other than root (the mount passes uids and gids through): files and folders
+/// made by uid 1000 (groups 100, 200) and 2000 in a sticky shared folder and a setgid folder
+/// of their own; snapshots taken by them of a tree they can read only in part (a private
+/// folder, a file of another user, a file readable through an ACL entry), plain, cp-like
+/// (`-c`), keeping hard links (`-p`), overwriting (`-o`); a failed `mfsrmsnapshot -f` of
+/// another user's snapshot; then root's `-c -p` snapshot and a user's `mfsrmsnapshot`.
+///
+/// Every node a user snapshots grants the same access to its group as to others (or has a
+/// group of no caller): 3.0.117's restore misreads the gid list of SNAPSHOT lines (see
+/// [`GROUP_SNAPSHOT`]), and must still decide access as the live master did.
+pub fn other_users() -> String {
+    format!("{AS_USERS}{OTHER_USERS}")
+}
+
+const OTHER_USERS: &str = r#"
+chmod 755 .
+mkdir -p shared tree/private tree/open/sub
+chmod 1777 shared
+echo p > tree/private/secret
+chmod 700 tree/private
+echo o > tree/open/readable
+ln tree/open/readable tree/open/readable_link
+ln tree/open/readable tree/open/sub/readable_elsewhere
+ln -s readable tree/open/sym
+echo u > tree/open/unreadable
+chown 2000:2000 tree/open/unreadable
+chmod 600 tree/open/unreadable
+echo a > tree/open/acl_file
+chmod 600 tree/open/acl_file
+setfacl -m u:1000:r tree/open/acl_file
+chmod 4755 tree/open/readable
+as1000 mkdir shared/u1000
+as1000 chmod 2775 shared/u1000
+as1000 sh -c 'echo mine > shared/u1000/f; umask 027; mkdir shared/u1000/d; touch shared/u1000/d/g'
+as1000 mfsmakesnapshot tree shared/u1000/snap
+as1000 mfsmakesnapshot -c tree shared/u1000/snap_cp
+as1000 mfsmakesnapshot -p tree/open shared/u1000/snap_hl
+echo changed >> tree/open/readable
+as1000 mfsmakesnapshot -o tree shared/u1000/snap
+as2000 mfsmakesnapshot tree/open shared/snap2000
+as1000 mfsrmsnapshot -f shared/snap2000 2>/dev/null || true
+as1000 mv shared/u1000/f shared/u1000/f2
+as1000 chmod 600 shared/u1000/f2
+as1000 touch -d '2010-01-01 00:00:00' shared/u1000/f2
+as1000 setfattr -n user.mine -v 1 shared/u1000/f2
+as1000 rm shared/u1000/d/g
+as2000 sh -c 'echo theirs > shared/f2000; ln -s f2000 shared/s2000'
+mfsmakesnapshot -c -p tree root_snap_cp
+as1000 mfsrmsnapshot shared/u1000/snap_hl
+"#;
+
+/// (16b) A snapshot by uid 1000 of a folder it may read only as a member of group 200.
+/// 3.0.117 writes the gid list as `[100,200]` but its restore reads every gid without its
+/// first digit (`00`, `00`: gid 0 twice), so on replay the folder is copied without its
+/// children and the counts differ from the line's: MooseFS's own restore fails there with
+/// "Data mismatch". A faithful restore fails at the same change.
+pub fn group_snapshot() -> String {
+    format!("{AS_USERS}{GROUP_SNAPSHOT}")
+}
+
+/// See [`group_snapshot`].
+pub const GROUP_SNAPSHOT: &str = r#"
+chmod 755 .
+mkdir -p shared grp
+chmod 1777 shared
+echo g > grp/groupfile
+chown 3000:200 grp grp/groupfile
+chmod 750 grp
+chmod 640 grp/groupfile
+as1000 mfsmakesnapshot grp shared/snap_by_group
+echo after > after
+"#;
