@@ -375,29 +375,8 @@ fn set_trashtime(
 mod tests {
     use bumpalo::Bump;
 
-    use crate::format::changelog::parse_line;
-    use crate::model::image::Image;
-    use crate::replay::{apply, Applied, Replay, Status};
-
-    fn run<'a>(arena: &'a Bump, text: &'a str) -> (Image<'a>, Applied) {
-        let mut image = Image::new_empty(1_000);
-        image.prepare_replay();
-        let mut last = Ok(0);
-        for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
-            let parsed = parse_line(line.as_bytes()).unwrap();
-            let mut r = Replay {
-                image: &mut image,
-                arena,
-            };
-            last = apply(&mut r, parsed.ts, &parsed.op);
-        }
-        (image, last)
-    }
-
-    fn status(text: &str) -> Applied {
-        let arena = Bump::new();
-        run(&arena, text).1
-    }
+    use crate::replay::testing::{last_status as status, replay_text as run};
+    use crate::replay::Status;
 
     #[test]
     fn attr_forms_and_checks() {

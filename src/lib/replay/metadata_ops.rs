@@ -194,24 +194,11 @@ mod tests {
     use bumpalo::Bump;
 
     use super::*;
-    use crate::format::changelog::parse_line;
-    use crate::model::image::Image;
     use crate::model::namespace::NewNode;
 
-    const T0: u32 = 1_700_000_000;
+    use crate::replay::testing::T0;
 
-    fn image<'a>() -> Image<'a> {
-        let mut image = Image::new_empty(T0);
-        image.prepare_replay();
-        image
-    }
-
-    /// Parses and replays one line (`ID: TS|OP(...)...`).
-    fn run<'a>(image: &mut Image<'a>, arena: &'a Bump, line: &'a str) -> Applied {
-        let line = parse_line(line.as_bytes()).unwrap_or_else(|e| panic!("{line}: {e:?}"));
-        let mut r = Replay { image, arena };
-        crate::replay::apply(&mut r, line.ts, &line.op)
-    }
+    use crate::replay::testing::{apply_line as run, empty_image as image};
 
     /// `SCSET(name,new,W1,K1,A1,…)` with one label per stage whose masks are `m,0,0,0`.
     fn scset(name: &str, new: u8, m: u32, id: u16) -> String {

@@ -17,6 +17,8 @@ mod namespace;
 mod sessions;
 mod snapshot;
 pub mod status;
+#[cfg(test)]
+mod testing;
 mod xattrs;
 
 use bumpalo::Bump;

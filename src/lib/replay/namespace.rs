@@ -607,39 +607,8 @@ fn renumerate_edges(r: &mut Replay<'_, '_>, expected: u64) -> Applied {
 mod tests {
     use bumpalo::Bump;
 
-    use crate::format::changelog::parse_line;
-    use crate::model::image::Image;
-    use crate::replay::{apply, Applied, Replay, Status};
-
-    /// Replays `lines` (`ID: TS|OP(...)`) over an empty file system and returns the
-    /// image and the result of the last line (the earlier ones must succeed).
-    fn run<'a>(arena: &'a Bump, text: &'a str) -> (Image<'a>, Applied) {
-        let mut image = Image::new_empty(1_000);
-        image.prepare_replay();
-        let mut last = Ok(0);
-        let lines: Vec<&str> = text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .collect();
-        for (i, line) in lines.iter().enumerate() {
-            let parsed = parse_line(line.as_bytes()).unwrap();
-            let mut r = Replay {
-                image: &mut image,
-                arena,
-            };
-            last = apply(&mut r, parsed.ts, &parsed.op);
-            if i + 1 < lines.len() {
-                assert_eq!(last, Ok(1), "line {line}");
-            }
-        }
-        (image, last)
-    }
-
-    fn status(text: &str) -> Applied {
-        let arena = Bump::new();
-        run(&arena, text).1
-    }
+    use crate::replay::testing::{last_status as status, replay_text as run};
+    use crate::replay::Status;
 
     #[test]
     fn create_checks_in_master_order() {

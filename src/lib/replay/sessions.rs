@@ -205,23 +205,8 @@ mod tests {
     use bumpalo::Bump;
 
     use super::*;
-    use crate::format::changelog::parse_line;
-    use crate::model::image::Image;
 
-    const T0: u32 = 1_700_000_000;
-
-    fn image<'a>() -> Image<'a> {
-        let mut image = Image::new_empty(T0);
-        image.prepare_replay();
-        image
-    }
-
-    /// Parses and replays one line (`ID: TS|OP(...)...`).
-    fn run<'a>(image: &mut Image<'a>, arena: &'a Bump, line: &'a str) -> Applied {
-        let line = parse_line(line.as_bytes()).unwrap_or_else(|e| panic!("{line}: {e:?}"));
-        let mut r = Replay { image, arena };
-        crate::replay::apply(&mut r, line.ts, &line.op)
-    }
+    use crate::replay::testing::{apply_line as run, empty_image as image};
 
     const SESADD_1: &str = "1: 1700000001|SESADD(#123,1,130,0022,5,6,999,998,1,9,10,86400,\
                             0x0000000F,2130706433,info%00x%00%00):1";
