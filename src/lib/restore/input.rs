@@ -1,4 +1,9 @@
-//! Input files, memory-mapped.
+//! Input files: memory-mapped, or decompressed into memory when they are zstd-compressed.
+//!
+//! A file is taken as zstd when its name ends in [`ZSTD_SUFFIX`] or its first bytes are
+//! the zstd frame magic ([`ZSTD_MAGIC`]); neither a MooseFS metadata file (`MFSM …`) nor
+//! a changelog (`<digits>: …`) can start with those bytes, so the sniffing never
+//! misreads a plain input.
 
 use std::fs::File;
 use std::io::Read;
@@ -7,8 +12,14 @@ use std::path::Path;
 
 use memmap2::{Mmap, MmapOptions};
 
-/// The bytes of an input file: a read-only map, or (for files that cannot be mapped,
-/// such as pipes or empty files) a buffer.
+/// Name suffix of zstd-compressed inputs.
+pub const ZSTD_SUFFIX: &str = ".zst";
+
+/// The first four bytes of a zstd frame (`0xFD2FB528`, little-endian on disk).
+pub const ZSTD_MAGIC: [u8; 4] = [0x28, 0xB5, 0x2F, 0xFD];
+
+/// The bytes of an input file: a read-only map, or a buffer (for files that cannot be
+/// mapped, such as pipes or empty files, and for decompressed files).
 pub enum InputBytes {
     Mapped(Mmap),
     Read(Vec<u8>),
@@ -25,7 +36,36 @@ impl Deref for InputBytes {
     }
 }
 
-/// Opens and maps `path` for reading.
+/// Whether `name` is the name of a zstd-compressed file, and the name without the suffix.
+pub fn strip_zstd_suffix(name: &str) -> Option<&str> {
+    name.strip_suffix(ZSTD_SUFFIX)
+}
+
+/// Opens `path` for reading: mapped, or decompressed into memory if it is zstd (see the
+/// module documentation).
+pub fn open_input(path: &Path) -> std::io::Result<InputBytes> {
+    let raw = map_file(path)?;
+    let named_zstd = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| strip_zstd_suffix(n).is_some());
+    if named_zstd || raw.starts_with(&ZSTD_MAGIC) {
+        return decompress(&raw).map(InputBytes::Read);
+    }
+    Ok(raw)
+}
+
+/// Decompresses a whole zstd stream (one or more frames).
+pub fn decompress(compressed: &[u8]) -> std::io::Result<Vec<u8>> {
+    zstd::stream::decode_all(compressed).map_err(|e| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("bad zstd data: {e}"),
+        )
+    })
+}
+
+/// Opens and maps `path` for reading (no decompression).
 pub fn map_file(path: &Path) -> std::io::Result<InputBytes> {
     let mut file = File::open(path)?;
     let meta = file.metadata()?;
@@ -48,4 +88,35 @@ pub fn map_file(path: &Path) -> std::io::Result<InputBytes> {
     let mut buf = Vec::new();
     file.read_to_end(&mut buf)?;
     Ok(InputBytes::Read(buf))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zstd_is_recognised_by_name_or_magic() {
+        let dir = std::env::temp_dir().join(format!("mfsmeta-input-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let text = b"1: 1700000000|IDLE()\n".repeat(100);
+        let packed = zstd::stream::encode_all(&text[..], 3).unwrap();
+        assert!(packed.starts_with(&ZSTD_MAGIC));
+
+        let named = dir.join("changelog.0.mfs.zst");
+        std::fs::write(&named, &packed).unwrap();
+        assert_eq!(&*open_input(&named).unwrap(), &text[..]);
+
+        let sniffed = dir.join("changelog.0.mfs");
+        std::fs::write(&sniffed, &packed).unwrap();
+        assert_eq!(&*open_input(&sniffed).unwrap(), &text[..]);
+
+        let plain = dir.join("plain.mfs");
+        std::fs::write(&plain, &text).unwrap();
+        assert_eq!(&*open_input(&plain).unwrap(), &text[..]);
+
+        let broken = dir.join("broken.mfs.zst");
+        std::fs::write(&broken, &packed[..packed.len() / 2]).unwrap();
+        assert!(open_input(&broken).is_err());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 }

@@ -1,8 +1,10 @@
 //! Restore runs: read a metadata image, (later: replay changelogs over it,) and write
 //! the result durably; plus the text dump of a metadata file.
 
+pub mod changelog_file;
 pub mod error;
 pub mod input;
+pub mod merge;
 pub mod output;
 
 use std::io::Write;
