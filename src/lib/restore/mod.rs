@@ -4,8 +4,10 @@
 pub mod changelog_file;
 pub mod error;
 pub mod input;
+pub mod lock;
 pub mod merge;
 pub mod output;
+pub mod time;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -100,6 +100,126 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
+/// File names in a data folder (spec `metadata-format.md` §10).
+pub mod names {
+    pub const METADATA: &str = "metadata.mfs";
+    pub const BACK: &str = "metadata.mfs.back";
+    pub const BACK_TMP: &str = "metadata.mfs.back.tmp";
+    pub const CRC: &str = "metadata.crc";
+}
+
+/// Length of the random part of a `metadata.mfs.XXXXXX` name (as `mkstemp`).
+const UNIQUE_LEN: usize = 6;
+
+/// Creates an empty file `<base>.XXXXXX` that did not exist (as `mkstemp` does) and
+/// returns its path.
+fn unique_sibling(base: &Path) -> io::Result<PathBuf> {
+    use std::hash::{BuildHasher, Hasher};
+    const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let seed = std::collections::hash_map::RandomState::new();
+    for attempt in 0u64..1000 {
+        let mut h = seed.build_hasher();
+        h.write_u64(attempt);
+        let mut bits = h.finish();
+        let mut suffix = String::with_capacity(UNIQUE_LEN);
+        for _ in 0..UNIQUE_LEN {
+            let at = (bits % CHARS.len() as u64) as usize;
+            suffix.push(char::from(CHARS.get(at).copied().unwrap_or(b'X')));
+            bits /= CHARS.len() as u64;
+        }
+        let mut name = base.as_os_str().to_os_string();
+        name.push(".");
+        name.push(&suffix);
+        let path = PathBuf::from(name);
+        let mut opts = OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        match opts.open(&path) {
+            Ok(_) => return Ok(path),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        "no free metadata.mfs.XXXXXX name",
+    ))
+}
+
+/// Removes `path` if it is there.
+fn remove_if_present(path: &Path) -> io::Result<()> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// What [`store_in_data_dir`] did with the files that were there.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct DataDirEffects {
+    /// The previous `metadata.mfs`, kept under this name (when both it and
+    /// `metadata.mfs.back` existed).
+    pub kept_previous: Option<PathBuf>,
+}
+
+/// Puts a restored image into a data folder with the final effects of `mfsmaster -a
+/// restore` (spec `changelog-format.md` §9 steps 4–5):
+///
+/// * a previous non-empty `metadata.mfs` is renamed to a unique `metadata.mfs.XXXXXX`
+///   when `metadata.mfs.back` exists too; otherwise it is replaced (the master moves it
+///   to `metadata.mfs.back`, which its new file then replaces);
+/// * `metadata.mfs.back` and `metadata.mfs.back.tmp` are gone afterwards (in restore
+///   mode the master keeps no `.back` rotation);
+/// * `metadata.mfs` and `metadata.crc` hold the new image.
+///
+/// Unlike the master, both new files are complete and fsynced before anything in the
+/// folder changes, and appear by rename: an error before that point leaves the folder
+/// as it was.
+pub fn store_in_data_dir(
+    dir: &Path,
+    metadata: &[u8],
+    crc: &[u8],
+) -> Result<DataDirEffects, super::Error> {
+    use super::Error;
+    let target = dir.join(names::METADATA);
+    let crc_target = dir.join(names::CRC);
+    let back = dir.join(names::BACK);
+    let write = |path: &Path, bytes: &[u8]| -> Result<AtomicFile, Error> {
+        let mut f = AtomicFile::create(path)
+            .map_err(|e| Error::io(path, "create a temporary file for", e))?;
+        f.write_all(bytes)
+            .map_err(|e| Error::io(path, "write", e))?;
+        Ok(f)
+    };
+    let new_metadata = write(&target, metadata)?;
+    let new_crc = write(&crc_target, crc)?;
+    let mut effects = DataDirEffects::default();
+    let previous_len = fs::symlink_metadata(&target).ok().map(|m| m.len());
+    let back_missing =
+        matches!(fs::symlink_metadata(&back), Err(e) if e.kind() == io::ErrorKind::NotFound);
+    if previous_len.is_some_and(|len| len > 0) && !back_missing {
+        let kept = unique_sibling(&target)
+            .map_err(|e| Error::io(&target, "create a name to keep the previous file", e))?;
+        fs::rename(&target, &kept).map_err(|e| Error::io(&target, "rename", e))?;
+        effects.kept_previous = Some(kept);
+    }
+    new_crc
+        .commit()
+        .map_err(|e| Error::io(&crc_target, "write", e))?;
+    new_metadata
+        .commit()
+        .map_err(|e| Error::io(&target, "write", e))?;
+    for gone in [back, dir.join(names::BACK_TMP)] {
+        remove_if_present(&gone).map_err(|e| Error::io(&gone, "remove", e))?;
+    }
+    sync_dir(dir).map_err(|e| Error::io(dir, "sync", e))?;
+    Ok(effects)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,5 +255,52 @@ mod tests {
         assert_eq!(fs::read(&target).unwrap(), b"old");
         assert_eq!(fs::read_dir(&d).unwrap().count(), 1);
         fs::remove_dir_all(d).unwrap();
+    }
+
+    fn names_in(d: &Path) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn data_dir_effects_follow_the_master() {
+        // Only metadata.mfs: replaced.
+        let d = scratch("dd-only");
+        fs::write(d.join("metadata.mfs"), b"old").unwrap();
+        let fx = store_in_data_dir(&d, b"new", b"crc").unwrap();
+        assert_eq!(fx, DataDirEffects::default());
+        assert_eq!(names_in(&d), vec!["metadata.crc", "metadata.mfs"]);
+        assert_eq!(fs::read(d.join("metadata.mfs")).unwrap(), b"new");
+        fs::remove_dir_all(&d).unwrap();
+
+        // metadata.mfs and metadata.mfs.back: the old metadata.mfs is kept aside, the
+        // old back is gone.
+        let d = scratch("dd-both");
+        fs::write(d.join("metadata.mfs"), b"old").unwrap();
+        fs::write(d.join("metadata.mfs.back"), b"older").unwrap();
+        fs::write(d.join("metadata.mfs.back.tmp"), b"junk").unwrap();
+        let fx = store_in_data_dir(&d, b"new", b"crc").unwrap();
+        let kept = fx.kept_previous.unwrap();
+        assert_eq!(fs::read(&kept).unwrap(), b"old");
+        let kept_name = kept.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(kept_name.starts_with("metadata.mfs.") && kept_name.len() == 19);
+        assert_eq!(
+            names_in(&d),
+            vec!["metadata.crc".to_string(), "metadata.mfs".into(), kept_name]
+        );
+        fs::remove_dir_all(&d).unwrap();
+
+        // An empty metadata.mfs is simply replaced, even with a back file.
+        let d = scratch("dd-empty");
+        fs::write(d.join("metadata.mfs"), b"").unwrap();
+        fs::write(d.join("metadata.mfs.back"), b"older").unwrap();
+        let fx = store_in_data_dir(&d, b"new", b"crc").unwrap();
+        assert_eq!(fx.kept_previous, None);
+        assert_eq!(names_in(&d), vec!["metadata.crc", "metadata.mfs"]);
+        fs::remove_dir_all(&d).unwrap();
     }
 }
