@@ -1,5 +1,20 @@
-//! Restore runs: read a metadata image, (later: replay changelogs over it,) and write
-//! the result durably; plus the text dump of a metadata file.
+//! Restore runs: load a metadata image, replay changelogs over it in version order, and
+//! write the result durably (what `mfsmaster -a restore` does); plus the text dump of a
+//! metadata file.
+//!
+//! A run, in order:
+//!
+//! 1. choose the inputs: named files ([`Job::Files`]), or a data folder the way
+//!    `mfsmaster -a` chooses ([`Job::DataDir`], see [`select`]);
+//! 2. load the image ([`Image::load`]) and map every changelog ([`changelog_file`]);
+//! 3. merge the changelogs by id ([`merge`]) and replay them ([`run`]), up to the
+//!    point-in-time [`Limit`];
+//! 4. if the replay stopped early: fail ([`Policy::Strict`]), or write the last
+//!    consistent version ([`Policy::BestEffort`]) — replaying again from the start
+//!    when the failing change may have half-changed the image;
+//! 5. write the output atomically ([`output`]).
+//!
+//! Nothing is written when the run fails.
 
 pub mod changelog_file;
 pub mod error;
@@ -7,28 +22,88 @@ pub mod input;
 pub mod lock;
 pub mod merge;
 pub mod output;
+pub mod report;
+pub mod run;
+pub mod select;
 pub mod time;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-pub use error::Error;
+use bumpalo::Bump;
 
-use crate::format::metadata::encoder::encode_crc_file;
+pub use error::{Error, LinePos, Stop, StopReason};
+pub use report::{Event, Report, Silent, StderrReport, Verbosity};
+pub use run::Limit;
+
+use crate::format::metadata::encoder::{encode_crc_file, CrcRecord};
 use crate::format::metadata::{dump, MetadataFile};
 use crate::model::image::Image;
-use input::map_file;
-use output::{parent_dir, AtomicFile};
+use changelog_file::{ChangelogFile, Tail};
+use input::{map_file, open_input, InputBytes};
+use output::{names, parent_dir, store_in_data_dir, AtomicFile};
+use run::RunEnd;
 
 /// Name of the side file MooseFS writes next to `metadata.mfs`.
-pub const CRC_FILE_NAME: &str = "metadata.crc";
+pub const CRC_FILE_NAME: &str = names::CRC;
+
+/// Where `mfsmaster` keeps its files unless configured otherwise.
+pub const DEFAULT_DATA_PATH: &str = "/var/lib/mfs";
 
 /// The wall clock, as MooseFS uses it (unix seconds, 32 bits).
 pub fn now() -> u32 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as u32)
+}
+
+/// What to do when the changelogs are damaged or incomplete (a hole, a line that does
+/// not parse, a failing change, a version mismatch).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Policy {
+    /// Fail and write nothing (what `mfsmaster -a restore` does).
+    #[default]
+    Strict,
+    /// Write the last consistent version before the damage, and say why it stopped.
+    BestEffort,
+}
+
+/// The inputs and the output of a restore.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Job {
+    /// `-m META -o OUT [CHANGELOG ...]`: the named files. A changelog's unterminated
+    /// last line (a torn write) is left out.
+    Files {
+        metadata: PathBuf,
+        changelogs: Vec<PathBuf>,
+        output: PathBuf,
+    },
+    /// `-a [-d DIR] [-o OUT]`: the files of a data folder chosen as `mfsmaster -a`
+    /// chooses them. Without `output` the result goes into the folder as
+    /// `mfsmaster -a restore` leaves it ([`output::store_in_data_dir`]).
+    DataDir {
+        dir: PathBuf,
+        output: Option<PathBuf>,
+    },
+}
+
+/// A restore to run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    pub job: Job,
+    pub policy: Policy,
+    pub limit: Limit,
+}
+
+/// A restore that wrote its output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every change (up to the limit) was applied.
+    Complete { output: PathBuf, version: u64 },
+    /// Best effort: the replay stopped early; the output holds the last consistent
+    /// version, `stop.version`.
+    Partial { output: PathBuf, stop: Stop },
 }
 
 /// Whether `a` and `b` name the same file (`b` may not exist yet).
@@ -47,31 +122,329 @@ fn same_file(a: &Path, b: &Path) -> bool {
     matches!((canon(a), canon(b)), (Some(x), Some(y)) if x == y)
 }
 
-/// `metarestore -m IN -o OUT`: loads `input` with the rules of the 3.0.117 loader and
-/// writes what `mfsmaster -a restore` would store from it. `OUT` appears whole or not
-/// at all; when it is named `metadata.mfs`, `metadata.crc` is written next to it, as
-/// the master does.
-pub fn restore_file(input: &Path, output: &Path) -> Result<(), Error> {
-    if same_file(input, output) {
+fn refuse_overwrite<'p>(
+    output: &Path,
+    inputs: impl IntoIterator<Item = &'p Path>,
+) -> Result<(), Error> {
+    if inputs.into_iter().any(|i| same_file(i, output)) {
         return Err(Error::OutputIsInput {
             path: output.to_path_buf(),
         });
     }
-    let bytes = map_file(input).map_err(|e| Error::io(input, "read", e))?;
-    let now = now();
-    let image = Image::load(&bytes, now).map_err(|source| Error::Load {
-        path: input.to_path_buf(),
+    Ok(())
+}
+
+/// The changelogs of a run, opened.
+struct Changelogs {
+    files: Vec<ChangelogFile>,
+    /// The highest last id among them (for progress).
+    last_id: u64,
+}
+
+fn load<'a>(path: &Path, bytes: &'a [u8], now: u32) -> Result<Image<'a>, Error> {
+    Image::load(bytes, now).map_err(|source| Error::Load {
+        path: path.to_path_buf(),
         source,
-    })?;
-    let (file_bytes, crcs) = image.store(now);
-    write_atomically(output, &file_bytes)?;
-    if output.file_name().is_some_and(|n| n == "metadata.mfs") {
+    })
+}
+
+fn open_changelog(path: &Path, name: String, tail: Tail) -> Result<ChangelogFile, Error> {
+    let bytes = open_input(path).map_err(|e| Error::io(path, "read", e))?;
+    Ok(ChangelogFile::new(name, path.to_path_buf(), bytes, tail))
+}
+
+/// `-m`: the named changelogs, all of them.
+fn open_named(changelogs: &[PathBuf], report: &mut dyn Report) -> Result<Changelogs, Error> {
+    let mut files = Vec::with_capacity(changelogs.len());
+    let mut last_id = 0;
+    for path in changelogs {
+        let file = open_changelog(path, path.display().to_string(), Tail::CompleteLines)?;
+        if file.torn_bytes() > 0 {
+            report.event(Event::TornTail {
+                name: &file.name,
+                bytes: file.torn_bytes(),
+            });
+        }
+        let (first, last) = file.id_range();
+        report.event(Event::Changelog {
+            name: &file.name,
+            first,
+            last,
+            used: true,
+        });
+        last_id = last_id.max(last);
+        files.push(file);
+    }
+    Ok(Changelogs { files, last_id })
+}
+
+/// `-a`: the changelogs of `dir` that `mfsmaster -a` uses after loading an image of
+/// version `version`.
+fn open_folder_changelogs(
+    dir: &Path,
+    version: u64,
+    report: &mut dyn Report,
+) -> Result<Changelogs, Error> {
+    let mut files = Vec::new();
+    let mut last_id = 0;
+    for found in select::list_changelogs(dir)? {
+        let file = open_changelog(&found.path, found.name, Tail::Whole)?;
+        let (first, last) = file.id_range();
+        let used = last >= version && first != 0;
+        report.event(Event::Changelog {
+            name: &file.name,
+            first,
+            last,
+            used,
+        });
+        if used {
+            last_id = last_id.max(last);
+            files.push(file);
+        }
+    }
+    Ok(Changelogs { files, last_id })
+}
+
+/// What one replay gave: how it ended, the version reached, and the stored image when
+/// it is worth writing.
+struct Replayed {
+    end: RunEnd,
+    version: u64,
+    stored: Option<(Vec<u8>, Vec<CrcRecord>)>,
+}
+
+/// The image a replay starts from: its file, its bytes, and maybe the image already
+/// loaded from them.
+struct Start<'a> {
+    path: &'a Path,
+    bytes: &'a [u8],
+    loaded: Option<Image<'a>>,
+}
+
+/// Replays over the start image (loading it if needed), and stores the result if the
+/// run completed, or if it stopped without touching the image and `store_partial` is
+/// set.
+fn replay_once<'a>(
+    start: Start<'a>,
+    arena: &'a Bump,
+    changelogs: &'a Changelogs,
+    limit: Limit,
+    now: u32,
+    store_partial: bool,
+    report: &mut dyn Report,
+) -> Result<Replayed, Error> {
+    let mut image = match start.loaded {
+        Some(image) => image,
+        None => load(start.path, start.bytes, now)?,
+    };
+    if let Some(target) = limit.to_version {
+        if target < image.version {
+            return Err(Error::TargetBeforeStart {
+                path: start.path.to_path_buf(),
+                version: image.version,
+                target,
+            });
+        }
+    }
+    report.event(Event::ReplayStart {
+        from: image.version,
+        to: changelogs.last_id,
+    });
+    let end = run::replay(&mut image, arena, &changelogs.files, limit, report);
+    report.event(Event::ReplayEnd {
+        version: image.version,
+    });
+    let keep = match &end {
+        RunEnd::Complete => true,
+        RunEnd::Stopped { modified, .. } => store_partial && !modified,
+    };
+    let stored = keep.then(|| image.store(now));
+    Ok(Replayed {
+        end,
+        version: image.version,
+        stored,
+    })
+}
+
+/// Writes `bytes` to `output` atomically, with `metadata.crc` next to it when `output`
+/// is named `metadata.mfs` (as the master does).
+fn write_output(output: &Path, bytes: &[u8], crcs: &[CrcRecord]) -> Result<(), Error> {
+    write_atomically(output, bytes)?;
+    if output.file_name().is_some_and(|n| n == names::METADATA) {
         write_atomically(
             &parent_dir(output).join(CRC_FILE_NAME),
-            &encode_crc_file(&crcs),
+            &encode_crc_file(crcs),
         )?;
     }
     Ok(())
+}
+
+/// Runs a restore. On success the output is written; [`Outcome::Partial`] only comes
+/// with [`Policy::BestEffort`].
+pub fn restore(request: &Request, report: &mut dyn Report) -> Result<Outcome, Error> {
+    let now = now();
+    let limit = request.limit;
+    let _lock;
+    let metadata_path: PathBuf;
+    let metadata: InputBytes;
+    let changelogs: Changelogs;
+    let arena = Bump::new();
+    let mut loaded = None;
+    let output = match &request.job {
+        Job::Files {
+            metadata: path,
+            changelogs: named,
+            output,
+        } => {
+            refuse_overwrite(
+                output,
+                std::iter::once(path.as_path()).chain(named.iter().map(PathBuf::as_path)),
+            )?;
+            metadata = open_input(path).map_err(|e| Error::io(path, "read", e))?;
+            metadata_path = path.clone();
+            changelogs = open_named(named, report)?;
+            Some(output.clone())
+        }
+        Job::DataDir { dir, output } => {
+            _lock = match output {
+                None => Some(lock::lock_data_dir(dir)?),
+                Some(_) => None,
+            };
+            let chosen = select::choose_metadata(dir, limit.to_version, report)?;
+            (metadata_path, metadata) = chosen.into_bytes()?;
+            // The changelogs are chosen against the loaded version, as the master does.
+            let image = load(&metadata_path, &metadata, now)?;
+            changelogs = open_folder_changelogs(dir, image.version, report)?;
+            loaded = Some(image);
+            if let Some(out) = output {
+                refuse_overwrite(
+                    out,
+                    std::iter::once(metadata_path.as_path())
+                        .chain(changelogs.files.iter().map(|f| f.path.as_path())),
+                )?;
+            }
+            output.clone()
+        }
+    };
+    let best_effort = request.policy == Policy::BestEffort;
+    let start = |loaded| Start {
+        path: &metadata_path,
+        bytes: &metadata,
+        loaded,
+    };
+    let first = replay_once(
+        start(loaded),
+        &arena,
+        &changelogs,
+        limit,
+        now,
+        best_effort,
+        report,
+    )?;
+    let (stored, stopped) = match first.end {
+        RunEnd::Complete => (first.stored, None),
+        RunEnd::Stopped { reason, modified } => {
+            let stop = Stop {
+                version: if modified {
+                    version_before_failure(first.version, &reason)
+                } else {
+                    first.version
+                },
+                reason,
+            };
+            if !best_effort {
+                return Err(Error::Replay(stop));
+            }
+            if modified {
+                report.event(Event::Rerun {
+                    before: stop.version,
+                });
+                let arena = Bump::new();
+                let again = replay_once(
+                    start(None),
+                    &arena,
+                    &changelogs,
+                    limit.before(stop.version),
+                    now,
+                    false,
+                    report,
+                )?;
+                match again.end {
+                    RunEnd::Complete => (again.stored, Some(stop)),
+                    RunEnd::Stopped { reason, .. } => {
+                        return Err(Error::Replay(Stop {
+                            version: again.version,
+                            reason,
+                        }))
+                    }
+                }
+            } else {
+                (first.stored, Some(stop))
+            }
+        }
+    };
+    let Some((bytes, crcs)) = stored else {
+        // replay_once stores every complete run and every kept partial one.
+        return Err(Error::io(
+            &metadata_path,
+            "store",
+            std::io::Error::other("no image to store"),
+        ));
+    };
+    let written = match (&request.job, output) {
+        (_, Some(out)) => {
+            write_output(&out, &bytes, &crcs)?;
+            out
+        }
+        (Job::DataDir { dir, .. }, None) => {
+            store_in_data_dir(dir, &bytes, &encode_crc_file(&crcs))?;
+            dir.join(names::METADATA)
+        }
+        (Job::Files { output, .. }, None) => output.clone(),
+    };
+    let version = metadata_version_of(&bytes);
+    Ok(match stopped {
+        None => Outcome::Complete {
+            output: written,
+            version,
+        },
+        Some(stop) => Outcome::Partial {
+            output: written,
+            stop,
+        },
+    })
+}
+
+/// The consistent version when the change that failed was partly applied: the
+/// version before it, i.e. its id.
+fn version_before_failure(version: u64, reason: &StopReason) -> u64 {
+    match reason {
+        StopReason::Failed { id, .. } | StopReason::VersionMismatch { id, .. } => *id,
+        _ => version,
+    }
+}
+
+/// The version in a stored image's header (`MFSM 2.0`, version:u64).
+fn metadata_version_of(bytes: &[u8]) -> u64 {
+    bytes
+        .get(8..16)
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .map_or(0, u64::from_be_bytes)
+}
+
+/// `metarestore -m IN -o OUT` without changelogs: loads `input` with the rules of the
+/// 3.0.117 loader and writes what `mfsmaster -a restore` would store from it.
+pub fn restore_file(input: &Path, output: &Path) -> Result<(), Error> {
+    let request = Request {
+        job: Job::Files {
+            metadata: input.to_path_buf(),
+            changelogs: Vec::new(),
+            output: output.to_path_buf(),
+        },
+        policy: Policy::Strict,
+        limit: Limit::default(),
+    };
+    restore(&request, &mut Silent).map(|_| ())
 }
 
 /// Writes `bytes` to `path` through a temporary file and a rename.
