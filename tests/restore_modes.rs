@@ -968,3 +968,32 @@ fn a_torn_last_line_of_a_named_changelog_is_left_out() {
     );
     assert_eq!(version_of(&out_file), 6);
 }
+
+#[test]
+fn a_hole_among_changes_already_in_the_metadata_still_stops_the_restore() {
+    // The master's hole check compares with the previous line even when that line was
+    // below the metadata version: changes 50..52, then 58.. over an image of version 58
+    // fail with "53 to 57 missing" (as after a metalogger restart whose changelog jumps).
+    let master = real_case(ROTATION, "master");
+    let dir = tmp("hole-below");
+    std::fs::copy(
+        master.join("metadata.mfs.back.1"),
+        dir.path().join("metadata.mfs.back"),
+    )
+    .unwrap();
+    let old = std::fs::read_to_string(master.join("changelog.1.mfs")).unwrap();
+    let new = std::fs::read_to_string(master.join("changelog.0.mfs")).unwrap();
+    let id = |l: &str| l.split_once(": ").unwrap().0.parse::<u64>().unwrap();
+    let text: String = old
+        .split_inclusive('\n')
+        .filter(|l| (50..=52).contains(&id(l)))
+        .chain(new.split_inclusive('\n').filter(|l| id(l) >= 58))
+        .collect();
+    std::fs::write(dir.path().join("changelog.0.mfs"), text).unwrap();
+    let (code, msg, version) = ours_on(dir.path(), &[]);
+    assert_eq!((code, version), (Some(1), None), "{msg}");
+    assert!(msg.contains("changes 53 to 57 are missing"), "{msg}");
+    if real("a_hole_among_changes_already_in_the_metadata_still_stops_the_restore") {
+        assert_eq!(theirs_on(dir.path()), None);
+    }
+}
