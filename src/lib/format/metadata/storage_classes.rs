@@ -172,7 +172,9 @@ pub fn decode<'a>(
             Cow::Borrowed(r.bytes(nleng.into())?)
         } else if id >= FIRST_USER_CLASS {
             // Unnamed (any version): the master names it as it names pre-1.6 classes.
-            Cow::Owned(format!("sclass_{}", id + 1 - FIRST_USER_CLASS).into_bytes())
+            Cow::Owned(
+                format!("sclass_{}", u32::from(id) + 1 - u32::from(FIRST_USER_CLASS)).into_bytes(),
+            )
         } else {
             Cow::Borrowed(&[])
         };
