@@ -4,3 +4,4 @@
 
 pub mod changelog;
 pub mod metadata;
+pub mod wire;
