@@ -3,6 +3,7 @@
 //! Data flows one way: bytes -> [`format`](mod@format) -> [`model`] (via `replay`) -> [`format`](mod@format) -> bytes.
 
 pub mod format;
+pub mod gen;
 pub mod model;
 pub mod replay;
 pub mod restore;

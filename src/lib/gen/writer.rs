@@ -1,0 +1,134 @@
+//! Changelog lines written as the master writes them (`id: ts|OP(args)[:result]`),
+//! into files rotated every [`LINES_PER_FILE`] lines like the master's
+//! `changelog.N.mfs` rotation (`changelog.0.mfs` holds the newest lines).
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// Lines per changelog file before rotation.
+pub const LINES_PER_FILE: u64 = 1_000_000;
+
+/// Flush the line buffer to the file once it holds this many bytes.
+const FLUSH_AT: usize = 1 << 20;
+
+/// Appends changelog lines; one buffer reused for every line.
+pub struct ChangelogWriter {
+    dir: PathBuf,
+    buf: Vec<u8>,
+    file: Option<File>,
+    /// Finished and current part files, oldest first.
+    parts: Vec<PathBuf>,
+    lines_in_file: u64,
+    /// Id of the next line (the metadata version it creates is `next_id + 1`).
+    pub next_id: u64,
+    /// Timestamp of the lines being written.
+    pub ts: u32,
+}
+
+impl ChangelogWriter {
+    pub fn new(dir: &Path, first_id: u64, ts: u32) -> Self {
+        ChangelogWriter {
+            dir: dir.to_path_buf(),
+            buf: Vec::with_capacity(FLUSH_AT + 4096),
+            file: None,
+            parts: Vec::new(),
+            lines_in_file: 0,
+            next_id: first_id,
+            ts,
+        }
+    }
+
+    /// Starts a line: `id: ts|NAME(`. Follow with arguments and [`Self::end`].
+    pub fn begin(&mut self, name: &str) -> io::Result<&mut Self> {
+        if self.file.is_none() || self.lines_in_file >= LINES_PER_FILE {
+            self.rotate()?;
+        }
+        let (id, ts) = (self.next_id, self.ts);
+        self.num(id).text(b": ").num(u64::from(ts)).text(b"|");
+        self.text(name.as_bytes()).text(b"(");
+        Ok(self)
+    }
+
+    pub fn text(&mut self, t: &[u8]) -> &mut Self {
+        self.buf.extend_from_slice(t);
+        self
+    }
+
+    pub fn num(&mut self, v: u64) -> &mut Self {
+        let mut tmp = [0u8; 20];
+        let mut i = tmp.len();
+        let mut v = v;
+        loop {
+            i -= 1;
+            tmp[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        self.buf.extend_from_slice(&tmp[i..]);
+        self
+    }
+
+    /// `,v`
+    pub fn and(&mut self, v: u64) -> &mut Self {
+        self.text(b",").num(v)
+    }
+
+    /// A name `prefix` + `n` (only characters the master does not escape).
+    pub fn name(&mut self, prefix: &[u8], n: u64) -> &mut Self {
+        self.text(prefix).num(n)
+    }
+
+    /// Ends the line: `)` or `):result`.
+    pub fn end(&mut self, result: Option<u64>) -> io::Result<()> {
+        self.text(b")");
+        if let Some(r) = result {
+            self.text(b":").num(r);
+        }
+        self.text(b"\n");
+        self.next_id += 1;
+        self.lines_in_file += 1;
+        if self.buf.len() >= FLUSH_AT {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if let Some(f) = self.file.as_mut() {
+            f.write_all(&self.buf)?;
+        }
+        self.buf.clear();
+        Ok(())
+    }
+
+    fn rotate(&mut self) -> io::Result<()> {
+        self.flush()?;
+        let path = self
+            .dir
+            .join(format!("changelog.part{}.tmp", self.parts.len()));
+        self.file = Some(File::create(&path)?);
+        self.parts.push(path);
+        self.lines_in_file = 0;
+        Ok(())
+    }
+
+    /// Flushes and names the files as the master does: the newest is
+    /// `changelog.0.mfs`, older ones `changelog.1.mfs`, …. Returns them oldest first.
+    pub fn finish(mut self) -> io::Result<Vec<PathBuf>> {
+        self.flush()?;
+        if let Some(f) = self.file.take() {
+            f.sync_all()?;
+        }
+        let count = self.parts.len();
+        let mut out = Vec::with_capacity(count);
+        for (i, part) in self.parts.iter().enumerate() {
+            let path = self.dir.join(format!("changelog.{}.mfs", count - 1 - i));
+            std::fs::rename(part, &path)?;
+            out.push(path);
+        }
+        Ok(out)
+    }
+}
