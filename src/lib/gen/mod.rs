@@ -17,8 +17,15 @@ pub mod writer;
 
 use std::path::{Path, PathBuf};
 
+use bumpalo::Bump;
+
 use crate::model::image::Image;
-use crate::restore::{self, Job, Limit, Policy, Request, Silent};
+use crate::model::load_nodes::ROOT_INODE;
+use crate::model::nodes::NodeTable;
+use crate::restore::changelog_file::{ChangelogFile, Tail};
+use crate::restore::input::InputBytes;
+use crate::restore::run::{self, RunEnd};
+use crate::restore::{Limit, Silent};
 
 use workload::Workload;
 use writer::ChangelogWriter;
@@ -68,8 +75,9 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("making the snapshot: {0}")]
-    Snapshot(#[from] restore::Error),
+    /// A generated change was refused by our replay (a generator bug).
+    #[error("making the snapshot: the replay stopped: {0}")]
+    Replay(String),
 }
 
 fn io_at(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
@@ -127,31 +135,39 @@ pub fn generate(options: &Options) -> Result<Summary, Error> {
     }
 }
 
-/// Builds the tree as a changelog in a scratch folder and restores it into
-/// `out/metadata.mfs`. Returns its version and the last change's timestamp.
+/// Builds the tree as changelog lines in memory, replays them onto an empty file
+/// system with this crate's restore and stores the result as `out/metadata.mfs`.
+/// Returns its version and the last change's timestamp.
 fn make_snapshot(workload: &mut Workload, options: &Options) -> Result<(u64, u32), Error> {
-    let scratch = options.out.join(".mfsmeta-gen.tmp");
-    if scratch.exists() {
-        std::fs::remove_dir_all(&scratch).map_err(io_at(&scratch))?;
-    }
-    std::fs::create_dir_all(&scratch).map_err(io_at(&scratch))?;
-    let metadata = write_empty_metadata(&scratch)?;
-    let mut w = ChangelogWriter::new(&scratch, 1, START_TIME);
-    workload
-        .populate(&mut w, options.files)
-        .map_err(io_at(&scratch))?;
+    let mut w = ChangelogWriter::in_memory(1, START_TIME);
+    workload.populate(&mut w, options.files).map_err(io_at(&options.out))?;
     let (version, ts) = (w.next_id, w.ts);
-    let changelogs = w.finish().map_err(io_at(&scratch))?;
-    let request = Request {
-        job: Job::Files {
-            metadata,
-            changelogs,
-            output: options.out.join("metadata.mfs"),
-        },
-        policy: Policy::Strict,
-        limit: Limit::default(),
-    };
-    restore::restore(&request, &mut Silent)?;
-    std::fs::remove_dir_all(&scratch).map_err(io_at(&scratch))?;
+    let lines = ChangelogFile::new(
+        "generated".to_string(),
+        PathBuf::new(),
+        InputBytes::Read(w.into_bytes()),
+        Tail::Whole,
+    );
+    let files = [lines];
+    let arena = Bump::new();
+    let mut image = Image::new_empty(START_TIME);
+    // Keep every inode in the dense node table (the default bound is sized for a
+    // loaded file, and this image starts empty).
+    let dense_limit = u32::try_from(version.saturating_add(1 << 20)).unwrap_or(u32::MAX);
+    let mut nodes = NodeTable::new(dense_limit);
+    if let Some(root) = image.nodes.remove(ROOT_INODE) {
+        let _ = nodes.insert(ROOT_INODE, root);
+    }
+    nodes.max_node_id = image.nodes.max_node_id;
+    image.nodes = nodes;
+    match run::replay(&mut image, &arena, &files, Limit::default(), &mut Silent) {
+        RunEnd::Complete => {}
+        RunEnd::Stopped { reason, .. } => {
+            return Err(Error::Replay(format!("{reason:?}")));
+        }
+    }
+    let (bytes, _) = image.store(START_TIME);
+    let path = options.out.join("metadata.mfs");
+    std::fs::write(&path, bytes).map_err(io_at(&path))?;
     Ok((version, ts))
 }
