@@ -140,7 +140,9 @@ pub fn generate(options: &Options) -> Result<Summary, Error> {
 /// Returns its version and the last change's timestamp.
 fn make_snapshot(workload: &mut Workload, options: &Options) -> Result<(u64, u32), Error> {
     let mut w = ChangelogWriter::in_memory(1, START_TIME);
-    workload.populate(&mut w, options.files).map_err(io_at(&options.out))?;
+    workload
+        .populate(&mut w, options.files)
+        .map_err(io_at(&options.out))?;
     let (version, ts) = (w.next_id, w.ts);
     let lines = ChangelogFile::new(
         "generated".to_string(),
