@@ -123,6 +123,28 @@ impl<'a> NodeTable<'a> {
         }
     }
 
+    /// Raises the bound below which inodes are kept in the vector (e.g. before replaying
+    /// changelogs that will create many nodes); nodes already kept in the map below the
+    /// new bound move to the vector. A lower bound than the current one changes nothing.
+    pub fn grow_dense_limit(&mut self, limit: u32) {
+        if limit <= self.dense_limit {
+            return;
+        }
+        self.dense_limit = limit;
+        let moving: Vec<u32> = self.sparse.keys().copied().filter(|&i| i < limit).collect();
+        for inode in moving {
+            if let Some(node) = self.sparse.remove(&inode) {
+                let i = inode as usize;
+                if self.dense.len() <= i {
+                    self.dense.resize_with(i + 1, || None);
+                }
+                if let Some(slot) = self.dense.get_mut(i) {
+                    *slot = Some(node);
+                }
+            }
+        }
+    }
+
     /// Number of nodes.
     pub fn len(&self) -> u32 {
         self.count
@@ -238,6 +260,20 @@ mod tests {
         assert!(t.remove(4_000_000_000).is_some());
         assert!(t.get(4_000_000_000).is_none());
         assert_eq!(t.iter().count(), 1);
+    }
+
+    #[test]
+    fn growing_the_dense_limit_keeps_every_node() {
+        let mut t = NodeTable::new(10);
+        t.insert(5, dir()).unwrap();
+        t.insert(50, dir()).unwrap();
+        t.insert(5000, dir()).unwrap();
+        t.grow_dense_limit(100);
+        assert_eq!(t.len(), 3);
+        assert_eq!(t.get(50).unwrap().seq, 1);
+        assert_eq!(t.get(5000).unwrap().seq, 2);
+        assert!(t.insert(50, dir()).is_err());
+        assert_eq!(t.iter().count(), 3);
     }
 
     #[test]

@@ -261,6 +261,13 @@ pub fn replay<'a>(
                     return RunEnd::Complete;
                 }
                 if !prepared {
+                    // Inodes created by the changelogs stay in the node table's vector:
+                    // no line creates more than one inode per 32 bytes.
+                    let bytes: u64 = files.iter().map(|f| f.bytes().len() as u64).sum();
+                    let bound = u64::from(r.image.nodes.max_node_id) + bytes / 32 + (1 << 20);
+                    r.image
+                        .nodes
+                        .grow_dense_limit(u32::try_from(bound).unwrap_or(u32::MAX));
                     r.image.prepare_replay();
                     prepared = true;
                 }
