@@ -48,9 +48,10 @@ impl<'a> Replay<'a, '_> {
         match field.as_plain() {
             Some(plain) => plain,
             None => {
-                let mut buf = Vec::with_capacity(field.len());
-                field.unescape_into(&mut buf);
-                self.arena.alloc_slice_copy(&buf)
+                // Decoded straight into the arena: one copy, no temporary buffer.
+                let buf = self.arena.alloc_slice_fill_copy(field.len(), 0u8);
+                let len = field.unescape_to(buf).unwrap_or(0);
+                &buf[..len]
             }
         }
     }
