@@ -4,6 +4,7 @@
 
 pub mod format;
 pub mod gen;
+pub mod metalogger;
 pub mod model;
 pub mod replay;
 pub mod restore;
