@@ -12,6 +12,7 @@
 //!   [`writer::LINES_PER_FILE`] lines, `changelog.0.mfs` the newest.
 
 pub mod rng;
+pub mod sink;
 pub mod workload;
 pub mod writer;
 
@@ -109,7 +110,7 @@ pub fn generate(options: &Options) -> Result<Summary, Error> {
                 .populate(&mut w, options.files)
                 .map_err(io_at(out))?;
             workload.churn(&mut w, ops).map_err(io_at(out))?;
-            let final_version = w.next_id;
+            let final_version = w.clock.next_id;
             let changelogs = w.finish().map_err(io_at(out))?;
             Ok(Summary {
                 snapshot_version: 1,
@@ -127,7 +128,7 @@ pub fn generate(options: &Options) -> Result<Summary, Error> {
             if options.mode == Mode::Both {
                 let mut w = ChangelogWriter::new(out, version, ts + 1);
                 workload.churn(&mut w, ops).map_err(io_at(out))?;
-                summary.final_version = w.next_id;
+                summary.final_version = w.clock.next_id;
                 summary.changelogs = w.finish().map_err(io_at(out))?;
             }
             Ok(summary)
@@ -143,7 +144,7 @@ fn make_snapshot(workload: &mut Workload, options: &Options) -> Result<(u64, u32
     workload
         .populate(&mut w, options.files)
         .map_err(io_at(&options.out))?;
-    let (version, ts) = (w.next_id, w.ts);
+    let (version, ts) = (w.clock.next_id, w.clock.ts);
     let lines = ChangelogFile::new(
         "generated".to_string(),
         PathBuf::new(),
