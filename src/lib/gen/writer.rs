@@ -52,6 +52,11 @@ impl ChangelogWriter {
         w
     }
 
+    /// The lines so far of an [`Self::in_memory`] writer.
+    pub fn buffered(&self) -> &[u8] {
+        &self.buf
+    }
+
     /// The lines of an [`Self::in_memory`] writer.
     pub fn into_bytes(self) -> Vec<u8> {
         self.buf
