@@ -67,14 +67,13 @@ pub struct Summary {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// Writing a file failed, or (kind `Unsupported`) the snapshot builder was given a
+    /// change it cannot store exactly (a generator bug).
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
-    /// A generated change was refused by our replay (a generator bug).
-    #[error("making the snapshot: the replay stopped: {0}")]
-    Replay(String),
 }
 
 fn io_at(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
