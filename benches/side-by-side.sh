@@ -82,7 +82,7 @@ files_of() {
 GEN_HASH="$(cat "$REPO"/src/lib/gen/*.rs "$REPO/src/bin/mfsmeta-gen.rs" | sha256sum | cut -c1-12)"
 mkdir -p "$WORK/inputs" "$WORK/runs"
 RESULTS="$WORK/results-$(date -u +%Y%m%dT%H%M%SZ).tsv"
-printf 'size\tmode\tfiles\tinput_mb\ttool\trun\twall_s\trss_kb\n' >"$RESULTS"
+printf 'size\tmode\tfiles\tinput_mb\ttool\trun\twall_s\tcpu_s\trss_kb\n' >"$RESULTS"
 
 mem_available_kb() { awk '/^MemAvailable:/ { print $2 }' /proc/meminfo; }
 disk_free_kb() { df -Pk "$1" | awk 'NR == 2 { print $4 }'; }
@@ -127,7 +127,8 @@ prepare_run_dir() {
     echo '* / rw,alldirs,maproot=0' >"$dir/mfsexports.cfg"
 }
 
-# Runs one tool in its folder under /usr/bin/time; prints "wall_s rss_kb".
+# Runs one tool in its folder under /usr/bin/time; prints "wall_s cpu_s rss_kb" (cpu =
+# user + system: on a shared machine it varies less than the wall time).
 run_tool() {
     local tool="$1" dir="$2" status=0
     case "$tool" in
@@ -147,14 +148,17 @@ run_tool() {
     python3 - "$dir/time.txt" <<'EOF'
 import sys
 wall = rss = None
+cpu = 0.0
 for line in open(sys.argv[1]):
     line = line.strip()
     if line.startswith("Elapsed (wall clock) time"):
         parts = line.rsplit(" ", 1)[1].split(":")
         wall = sum(float(p) * 60 ** i for i, p in enumerate(reversed(parts)))
+    elif line.startswith(("User time (seconds)", "System time (seconds)")):
+        cpu += float(line.rsplit(" ", 1)[1])
     elif line.startswith("Maximum resident set size"):
         rss = int(line.rsplit(" ", 1)[1])
-print(f"{wall:.2f} {rss}")
+print(f"{wall:.2f} {cpu:.2f} {rss}")
 EOF
 }
 
@@ -217,10 +221,10 @@ for size in "${SIZE_LIST[@]}"; do
             for tool in $order; do
                 dir="$WORK/runs/$tool"
                 run_tool "$tool" "$dir" >"$dir/measured.txt"
-                read -r wall rss <"$dir/measured.txt"
-                printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
-                    "$size" "$mode" "$files" "$input_mb" "$tool" "$run" "$wall" "$rss" >>"$RESULTS"
-                say "$size $mode run $run: $tool ${wall} s, $(( rss / 1024 )) MB"
+                read -r wall cpu rss <"$dir/measured.txt"
+                printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$size" "$mode" "$files" \
+                    "$input_mb" "$tool" "$run" "$wall" "$cpu" "$rss" >>"$RESULTS"
+                say "$size $mode run $run: $tool ${wall} s (cpu ${cpu} s), $(( rss / 1024 )) MB"
             done
             same="$(check_same_output "$m_dir" "$r_dir")"
             say "$size $mode run $run: outputs $same"
@@ -237,15 +241,18 @@ groups = {}
 for r in rows:
     key = (r["size"], r["mode"])
     g = groups.setdefault(key, {"files": r["files"], "mb": r["input_mb"], "mfsmaster": [], "metarestore": []})
-    g[r["tool"]].append((float(r["wall_s"]), int(r["rss_kb"])))
-print("| size | mode | input MB | runs | mfsmaster s | mfsmaster MB | metarestore s | metarestore MB | speed-up | RSS ratio |")
+    g[r["tool"]].append((float(r["wall_s"]), float(r["cpu_s"]), int(r["rss_kb"])))
+print("| size | mode | input MB | runs | mfsmaster s (cpu) | mfsmaster MB "
+      "| metarestore s (cpu) | metarestore MB | speed-up | RSS ratio |")
 print("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|")
 for (size, mode), g in groups.items():
     m, r = g["mfsmaster"], g["metarestore"]
     if not m or not r:
         continue
-    mw, mr = statistics.median(w for w, _ in m), statistics.median(k for _, k in m) / 1024
-    rw, rr = statistics.median(w for w, _ in r), statistics.median(k for _, k in r) / 1024
-    speed = mw / rw if rw > 0 else float("inf")
-    print(f"| {size} | {mode} | {g['mb']} | {min(len(m), len(r))} | {mw:.2f} | {mr:.0f} | {rw:.2f} | {rr:.0f} | {speed:.1f}x | {rr / mr:.2f} |")
+    med = lambda rows, i: statistics.median(row[i] for row in rows)
+    mw, mc, mr = med(m, 0), med(m, 1), med(m, 2) / 1024
+    rw, rc, rr = med(r, 0), med(r, 1), med(r, 2) / 1024
+    speed = f"{mw / rw:.1f}x" if rw > 0 else "-"
+    print(f"| {size} | {mode} | {g['mb']} | {min(len(m), len(r))} | {mw:.2f} ({mc:.2f}) | {mr:.0f} "
+          f"| {rw:.2f} ({rc:.2f}) | {rr:.0f} | {speed} | {rr / mr:.2f} |")
 EOF
