@@ -398,3 +398,48 @@ fn each_program_sees_the_others_lock() {
     assert_eq!(stop.status.code(), Some(0), "{stop:?}");
     assert!(finish(ours).0.success());
 }
+
+#[test]
+fn shipped_sample_config_shows_every_default() {
+    use mfsmeta::metalogger::config::{Config, ConfigFile, IGNORED_OPTIONS, OPTIONS};
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/packaging/mfsmetalogger.cfg");
+    let text = std::fs::read_to_string(path).unwrap();
+    // As shipped, nothing is set.
+    let shipped = ConfigFile::parse(path, text.as_bytes());
+    assert!(
+        shipped.entries.is_empty() && shipped.warnings.is_empty(),
+        "{shipped:?}"
+    );
+    // With every "# NAME = VALUE" line uncommented, the values are the defaults.
+    let uncommented: String = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("# "))
+        .filter(|l| {
+            l.split_once(" = ")
+                .is_some_and(|(n, _)| n.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let file = ConfigFile::parse(path, uncommented.as_bytes());
+    let loaded = Config::from_file(&file);
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    assert_eq!(loaded.config, Config::default());
+    let missing: Vec<_> = loaded.defaulted.iter().map(|d| d.option.name).collect();
+    assert!(missing.is_empty(), "sample lacks {missing:?}");
+    for name in IGNORED_OPTIONS.iter().filter(|n| **n != "LOCK_FILE") {
+        assert!(file.get(name).is_some(), "sample lacks {name}");
+    }
+    assert_eq!(file.entries.len(), OPTIONS.len() + 1);
+}
+
+#[test]
+fn systemd_unit_runs_the_foreground_daemon() {
+    let unit = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/packaging/metalogger.service"
+    ))
+    .unwrap();
+    assert!(unit.contains("Type=simple"));
+    assert!(unit.contains("ExecStart=/usr/sbin/metalogger -f start"));
+    assert!(unit.contains("ExecReload=/bin/kill -HUP $MAINPID"));
+}

@@ -229,8 +229,18 @@ fn run_action(args: &Args, (config_path, loaded): (PathBuf, Loaded)) -> i32 {
 
 /// Prints the status file, if there is one (stdout).
 fn print_status(data_path: &Path) {
-    let Ok(status) = Status::read_from(data_path) else {
-        return;
+    let status = match Status::read_from(data_path) {
+        Ok(s) => s,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+        Err(e) => {
+            println!(
+                "{}: {e}",
+                data_path
+                    .join(crate::metalogger::status::STATUS_FILE)
+                    .display()
+            );
+            return;
+        }
     };
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -129,7 +129,7 @@ mod tests {
         };
         let text = status_lines(&s, 110).join("\n");
         for want in [
-            "master: 127.0.0.1:9419",
+            "daemon pid: 1\nmaster: 127.0.0.1:9419",
             "connected: yes",
             "last version: 77",
             "lag: 3 s",
