@@ -6,6 +6,7 @@ use crate::metalogger::status::Status;
 /// The status as lines for an operator; `now` is the current Unix time.
 pub fn status_lines(s: &Status, now: u64) -> Vec<String> {
     let mut lines = vec![
+        format!("daemon pid: {}", s.pid),
         format!(
             "master: {}",
             if s.master.is_empty() { "-" } else { &s.master }
