@@ -43,6 +43,8 @@ mod connect;
 mod download;
 mod frames;
 #[cfg(test)]
+mod real_master_tests;
+#[cfg(test)]
 mod tests;
 
 use std::io;

@@ -27,27 +27,27 @@ use crate::metalogger::store::{Appended, Finished, StoreError, StoreSettings};
 
 /// What the fake store saw and what it answers.
 #[derive(Debug, Default)]
-struct FakeState {
-    last: u64,
-    meta_id: Option<u64>,
+pub(super) struct FakeState {
+    pub(super) last: u64,
+    pub(super) meta_id: Option<u64>,
     /// Changes logged, `None` for a rotation.
-    log: Vec<Option<(u64, String)>>,
+    pub(super) log: Vec<Option<(u64, String)>>,
     /// The download running: file and bytes written.
-    current: Option<(FileNum, Vec<u8>)>,
-    finished: Vec<(FileNum, Vec<u8>)>,
-    aborted: u32,
+    pub(super) current: Option<(FileNum, Vec<u8>)>,
+    pub(super) finished: Vec<(FileNum, Vec<u8>)>,
+    pub(super) aborted: u32,
     /// What `finish_download` says for file 1.
-    verdict: Option<Finished>,
-    settings: Option<StoreSettings>,
-    statuses: Vec<Status>,
-    flushes: u32,
+    pub(super) verdict: Option<Finished>,
+    pub(super) settings: Option<StoreSettings>,
+    pub(super) statuses: Vec<Status>,
+    pub(super) flushes: u32,
 }
 
 #[derive(Debug, Clone, Default)]
-struct FakeStore(Arc<Mutex<FakeState>>);
+pub(super) struct FakeStore(Arc<Mutex<FakeState>>);
 
 impl FakeStore {
-    fn state(&self) -> MutexGuard<'_, FakeState> {
+    pub(super) fn state(&self) -> MutexGuard<'_, FakeState> {
         self.0.lock().unwrap()
     }
 }
