@@ -626,3 +626,30 @@ async fn a_refused_first_connect_is_retried_on_the_tick() {
     control.send(Control::Shutdown).await.unwrap();
     task.await.unwrap().unwrap();
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_reload_from_no_download_to_hourly_downloads_at_10_30_past() {
+    // START is 0.5 s past a full hour; NOPs and the timeout are far apart here.
+    assert_eq!(START.as_secs() % 3600, 0);
+    let h = start(FakeStore::default(), |c| c.master_timeout = 3600).await;
+    let mut peer = h.accept().await;
+    let t0 = Instant::now();
+    peer.expect().await; // REGISTER
+    peer.expect().await; // START(1)
+    peer.send(FromMaster::DownloadInfo(DownloadInfo::Error(0xFF)))
+        .await;
+    let mut hourly = h.config.clone();
+    hourly.master_timeout = 3600;
+    hourly.meta_download_freq = 1;
+    h.control
+        .send(Control::Reload(Box::new(hourly)))
+        .await
+        .unwrap();
+    assert_eq!(peer.expect().await, (ANTOMA_DOWNLOAD_START, vec![1]));
+    let at = t0.elapsed();
+    assert!(
+        at >= Duration::from_millis(629_500) && at < Duration::from_millis(629_600),
+        "{at:?}"
+    );
+    h.stop().await;
+}
