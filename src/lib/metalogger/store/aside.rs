@@ -128,7 +128,17 @@ pub fn is_own_changelog(name: &str) -> bool {
     names::changelog_number(name).is_some()
 }
 
-/// The files a gap links: what the moved changelogs build on.
+/// The files a gap links: what the moved changelogs build on (the metadata copies and the
+/// master's changelog copies).
 pub fn is_gap_base(name: &str) -> bool {
-    name == names::METADATA_BACK || names::is_changelog_back(name)
+    name == names::METADATA_BACK
+        || name.starts_with("metadata_ml.mfs.back.")
+        || names::is_changelog_back(name)
+}
+
+/// Whether `dir` holds the `MFSM NEW` placeholder as `metadata_ml.tmp` (the base of a
+/// fresh file system's changelogs, which `mfsmaster -a` accepts).
+pub fn has_new_placeholder(dir: &Path) -> bool {
+    fs::read(dir.join(names::METADATA_TMP))
+        .is_ok_and(|b| b == crate::format::metadata::header::SIGNATURE_NEW)
 }

@@ -43,13 +43,20 @@ pub struct Download {
 }
 
 impl Download {
-    /// Creates (or truncates) the temp file, mode 0666 minus the umask.
+    /// Creates the temp file anew, mode 0666 minus the umask. An old one is unlinked first
+    /// rather than truncated in place, so a hard link to it (a gap folder links the
+    /// `MFSM NEW` placeholder) keeps its content.
     pub fn start(
         file: FileNum,
         tmp: PathBuf,
         target: &'static str,
         size: u64,
     ) -> io::Result<Download> {
+        match std::fs::remove_file(&tmp) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
         let handle = OpenOptions::new()
             .read(true)
             .write(true)

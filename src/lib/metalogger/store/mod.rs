@@ -503,11 +503,18 @@ impl Store {
         }
         self.last = 0;
         self.stream_rotations = None;
+        // A fresh file system's placeholder is a base too, unless a new image is being
+        // downloaded into that name right now.
+        let placeholder = self
+            .download
+            .as_ref()
+            .is_none_or(|d| d.file != FileNum::Metadata)
+            && aside::has_new_placeholder(&self.dir);
         let moved = aside::move_aside(
             &self.dir,
             names::GAP_PREFIX,
             aside::is_own_changelog,
-            aside::is_gap_base,
+            |name| aside::is_gap_base(name) || (placeholder && name == names::METADATA_TMP),
         );
         let moved_to = match moved {
             Ok(m) => match m.folder {

@@ -537,3 +537,117 @@ fn bytes_used_counts_files_and_gap_folders() {
     let s = Store::open(d.path(), settings(5, 3)).unwrap();
     assert_eq!(s.bytes_used(), 8);
 }
+
+#[test]
+fn a_gap_keeps_the_new_file_system_placeholder_even_when_a_download_follows() {
+    let d = TestDir::new("gap-new");
+    d.write(METADATA_TMP, b"MFSM NEW");
+    let mut s = Store::open(d.path(), settings(5, 3)).unwrap();
+    feed(&mut s, 1, 3);
+    let Appended::Gap { moved_to, .. } = s.append(9, b"x").unwrap() else {
+        panic!("no gap")
+    };
+    // The next download of file 1 writes metadata_ml.tmp again: the gap folder's copy
+    // must not change with it.
+    s.start_download(FileNum::Metadata, 3).unwrap();
+    s.write_block(0, b"abc").unwrap();
+    assert_eq!(fs::read(moved_to.join(METADATA_TMP)).unwrap(), b"MFSM NEW");
+    assert_eq!(
+        fs::read_to_string(moved_to.join(CHANGELOG_0)).unwrap(),
+        lines(1, 3)
+    );
+}
+
+#[test]
+fn a_store_refuses_changes_past_its_memory_bound_without_moving_the_version() {
+    let d = TestDir::new("backlog");
+    let mut s = Store::open(d.path(), settings(5, 3)).unwrap();
+    s.log.set_limit(64);
+    feed(&mut s, 1, 2);
+    let before = s.last_version();
+    let mut refused = None;
+    for v in 3..20 {
+        match s.append(v, b"17953|OP(with some text)") {
+            Ok(Appended::Logged) => {}
+            Ok(other) => panic!("{other:?}"),
+            Err(e) => {
+                refused = Some((v, e));
+                break;
+            }
+        }
+    }
+    let (v, e) = refused.expect("the bound was never reached");
+    assert!(matches!(e, StoreError::Backlog { .. }), "{e}");
+    assert_eq!(s.last_version(), v - 1, "the refused change is not counted");
+    assert!(before < v);
+    // Once the lines are written, the next change is taken.
+    s.flush().unwrap();
+    assert_eq!(s.append(v, b"again").unwrap(), Appended::Logged);
+}
+
+/// A tmpfs of a few pages mounted for one test (root only); unmounted on drop.
+struct SmallTmpfs {
+    dir: TestDir,
+}
+
+impl SmallTmpfs {
+    fn mount(what: &str, size: &str) -> Option<SmallTmpfs> {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            eprintln!("SKIPPED {what}: needs root to mount a tmpfs");
+            return None;
+        }
+        let dir = TestDir::new(what);
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            eprintln!("SKIPPED {what}: mount -t tmpfs failed");
+            return None;
+        }
+        Some(SmallTmpfs { dir })
+    }
+}
+
+impl Drop for SmallTmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+#[test]
+fn a_full_disk_loses_no_change_and_leaves_no_torn_line() {
+    let Some(fs_) = SmallTmpfs::mount("full-disk", "64k") else {
+        return;
+    };
+    let d = &fs_.dir;
+    let mut s = Store::open(d.path(), settings(5, 3)).unwrap();
+    feed(&mut s, 1, 10);
+    s.flush().unwrap();
+    // Fill the rest of the file system.
+    {
+        use std::io::Write;
+        let mut f = fs::File::create(d.path().join("filler")).unwrap();
+        let block = vec![0u8; 4096];
+        while f.write_all(&block).is_ok() {}
+    }
+    feed(&mut s, 11, 2000);
+    s.flush().unwrap(); // not an error: the lines wait
+    let on_disk = d.read(CHANGELOG_0);
+    assert!(on_disk.ends_with('\n'), "no torn line on a full disk");
+    assert!(on_disk.starts_with(&lines(1, 10)));
+    assert!(
+        on_disk.len() < lines(1, 2000).len(),
+        "the disk really was full"
+    );
+    assert_eq!(s.last_version(), 2000);
+    // Room again: everything arrives, in order, once.
+    fs::remove_file(d.path().join("filler")).unwrap();
+    s.flush().unwrap();
+    assert_eq!(d.read(CHANGELOG_0), lines(1, 2000));
+    drop(s);
+}
