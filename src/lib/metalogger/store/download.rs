@@ -10,14 +10,12 @@ use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use crate::format::metadata::file::{decode_body, for_each_section};
 use crate::format::metadata::header::{FileHeader, Signature, FORMAT_CURRENT, SIGNATURE_NEW};
 use crate::format::metadata::section::END_MARKER;
 use crate::format::metadata::{DecodeError, Reader};
 use crate::format::wire::FileNum;
-use crate::metalogger::log::Level;
 use crate::restore::input::map_file;
 
 /// Signature (8 bytes) plus the 16 bytes of version and id.
@@ -39,7 +37,6 @@ pub struct Download {
     pub handle: File,
     /// The size the master announced.
     pub size: u64,
-    pub started: Instant,
 }
 
 impl Download {
@@ -69,7 +66,6 @@ impl Download {
             target,
             handle,
             size,
-            started: Instant::now(),
         })
     }
 
@@ -91,21 +87,6 @@ impl Download {
         self.handle.write_all_at(data, offset)?;
         self.handle.sync_all()
     }
-
-    /// The `<word> downloaded <size>B/<s>.<µs>s (<rate> MB/s)` line of mfsmetalogger.
-    pub fn log_done(&self, word: &str) {
-        let micros = u64::try_from(self.started.elapsed().as_micros())
-            .unwrap_or(u64::MAX)
-            .max(1);
-        crate::ml_log!(
-            Level::Notice,
-            "{word} downloaded {}B/{}.{:06}s ({:.3} MB/s)",
-            self.size,
-            micros / 1_000_000,
-            micros % 1_000_000,
-            self.size as f64 / micros as f64
-        );
-    }
 }
 
 /// What a downloaded metadata image is.
@@ -115,11 +96,14 @@ pub enum MetadataVerdict {
     New,
     /// Header, trailer and every section decode.
     Valid { version: u64, meta_id: u64 },
-    /// Refused; the reason was logged.
+    /// Refused; `reason` is mfsmetalogger's message for it where it has one (`bad metadata
+    /// file format`, `truncated metadata file !!!`, `can't read downloaded metadata`, `can't
+    /// open downloaded metadata`), else `damaged metadata: <where and what>`.
     Invalid { reason: String },
 }
 
-/// Checks a downloaded image (see the module documentation); logs as mfsmetalogger does.
+/// Checks a downloaded image (see the module documentation). Logs nothing: the session
+/// logs the verdict.
 pub fn check_metadata_image(path: &Path) -> MetadataVerdict {
     let bytes = match map_file(path) {
         Ok(b) => b,
@@ -129,9 +113,8 @@ pub fn check_metadata_image(path: &Path) -> MetadataVerdict {
             } else {
                 "can't read downloaded metadata"
             };
-            crate::ml_log!(Level::Warning, "{reason}");
             return MetadataVerdict::Invalid {
-                reason: format!("{reason}: {}", super::errno::errno_text(&e)),
+                reason: reason.to_string(),
             };
         }
     };
@@ -140,11 +123,8 @@ pub fn check_metadata_image(path: &Path) -> MetadataVerdict {
 
 /// [`check_metadata_image`] on the bytes of the image.
 pub fn check_metadata_bytes(bytes: &[u8]) -> MetadataVerdict {
-    let refuse = |reason: &str| {
-        crate::ml_log!(Level::Warning, "{reason}");
-        MetadataVerdict::Invalid {
-            reason: reason.to_string(),
-        }
+    let refuse = |reason: &str| MetadataVerdict::Invalid {
+        reason: reason.to_string(),
     };
     let Some(signature) = bytes.get(..8) else {
         return refuse("can't read downloaded metadata");
@@ -170,28 +150,17 @@ pub fn check_metadata_bytes(bytes: &[u8]) -> MetadataVerdict {
         return refuse("truncated metadata file !!!");
     }
     match decode_all(bytes) {
-        Ok(header) => {
-            let meta_id = if format >= FORMAT_CURRENT {
-                crate::ml_log!(
-                    Level::Notice,
-                    "meta data version: {}, meta data id: 0x{:016X}",
-                    header.version,
-                    header.meta_id
-                );
+        Ok(header) => MetadataVerdict::Valid {
+            version: header.version,
+            meta_id: if format >= FORMAT_CURRENT {
                 header.meta_id
             } else {
                 0
-            };
-            MetadataVerdict::Valid {
-                version: header.version,
-                meta_id,
-            }
-        }
-        Err(e) => {
-            let reason = format!("damaged metadata: {e}");
-            crate::ml_log!(Level::Warning, "downloaded metadata refused: {reason}");
-            MetadataVerdict::Invalid { reason }
-        }
+            },
+        },
+        Err(e) => MetadataVerdict::Invalid {
+            reason: format!("damaged metadata: {e}"),
+        },
     }
 }
 

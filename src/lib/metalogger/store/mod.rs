@@ -15,8 +15,14 @@
 //! * Downloads: [`Store::start_download`] on INFO(size), [`Store::write_block`] per DATA
 //!   (an `Err` means "send the same REQUEST again", as for a CRC error),
 //!   [`Store::finish_download`] when `offset == size`, [`Store::abort_download`] on a
-//!   disconnect or after the last failed try. The store logs the `… downloaded …` line and
-//!   the check's lines itself.
+//!   disconnect or after the last failed try.
+//!
+//! Who logs what: the session logs the messages of the protocol (`some changes lost`,
+//! `… downloaded …`, `meta data version …`, the check's verdict from
+//! [`Finished::InvalidMetadata`]'s reason, `error writing metafile`, `can't rename …`); the
+//! store logs what happens to its files (a torn line cut, the resume decision, changelogs
+//! moved aside, a refused image removed, `error writing changelog_ml.0.mfs` and its
+//! recovery).
 //!
 //! What the store does beyond 3.0.117 (each is a documented, tested choice):
 //!
@@ -88,16 +94,24 @@ pub enum Finished {
     Metadata { version: u64, meta_id: u64 },
     /// The image failed the check; nothing was rotated. `metadata_ml.tmp` is removed
     /// (so `mfsmaster -a` cannot pick it up), except the `MFSM NEW` placeholder of a fresh
-    /// file system, which stays as in 3.0.117 (reason `MFSM NEW`, not logged).
+    /// file system, which stays as in 3.0.117. `reason` is mfsmetalogger's message (`bad
+    /// metadata file format`, `truncated metadata file !!!`, …), `damaged metadata: …` for
+    /// a body our decoder refuses, or [`NEW_PLACEHOLDER`] for the placeholder, which
+    /// mfsmetalogger does not log.
     InvalidMetadata { reason: String },
-    /// The image is valid but belongs to another file system (metadata id differs from the
-    /// files already in DATA_PATH): nothing was replaced, the image was removed, the
-    /// changelog of the stream that came with it was moved into `foreign-<time>/`, and
-    /// from now on [`Store::append`] refuses changes with [`StoreError::ForeignMaster`].
+    /// The image is valid but belongs to another file system (its metadata id differs from
+    /// that of `metadata_ml.mfs.back` as it is on disk now): nothing was replaced, the
+    /// image was removed, and [`Store::append`] refuses changes with
+    /// [`StoreError::ForeignMaster`] until a later download is accepted (after the operator
+    /// moved the old files away, say).
     ForeignMetadata { ours: u64, theirs: u64 },
     /// A changelog copy, now `changelog_ml_back.0.mfs` (file 11) or `.1.mfs` (file 12).
     Changelog { name: &'static str },
 }
+
+/// [`Finished::InvalidMetadata`]'s reason for the `MFSM NEW` placeholder of a fresh file
+/// system (not an error: mfsmetalogger logs nothing for it).
+pub const NEW_PLACEHOLDER: &str = "MFSM NEW";
 
 /// Errors of the store: each names the file.
 #[derive(Debug, thiserror::Error)]
@@ -116,8 +130,7 @@ pub enum StoreError {
     #[error("{path}: {pending} bytes of changes wait in memory and the disk takes none")]
     Backlog { path: PathBuf, pending: usize },
     /// [`Store::append`] after [`Finished::ForeignMetadata`]: this master serves another
-    /// file system. Nothing more is logged until the files are moved away and the daemon is
-    /// restarted.
+    /// file system. Nothing is logged until a download is accepted.
     #[error("master has metadata id 0x{theirs:016X}, files in {dir} belong to 0x{ours:016X}")]
     ForeignMaster {
         dir: PathBuf,
@@ -168,9 +181,6 @@ pub struct Store {
     download: Option<Download>,
     /// Set by a foreign image: the master's id.
     foreign: Option<u64>,
-    /// Rotations since the current stream began in this process (`None`: it did not
-    /// begin here, it was resumed).
-    stream_rotations: Option<u32>,
     /// An error opening `changelog_ml.0.mfs` was logged.
     open_failing: bool,
 }
@@ -188,7 +198,6 @@ impl Store {
             meta_id: found.meta_id.unwrap_or(0),
             download: None,
             foreign: None,
-            stream_rotations: None,
             open_failing: false,
         })
     }
@@ -247,9 +256,6 @@ impl Store {
         let _ = self.log.flush();
         self.log.detach();
         rotation::shift_changelogs(&self.dir, self.settings.back_logs);
-        if let Some(n) = self.stream_rotations.as_mut() {
-            *n += 1;
-        }
         sync_dir(&self.dir).map_err(|e| StoreError::io(&self.dir, e))
     }
 
@@ -285,38 +291,24 @@ impl Store {
                 self.download = Some(d);
                 Ok(())
             }
-            Err(e) => {
-                crate::ml_log!(
-                    Level::Notice,
-                    "error opening metafile: {}",
-                    errno::errno_text(&e)
-                );
-                Err(StoreError::io(tmp, e))
-            }
+            Err(e) => Err(StoreError::io(tmp, e)),
         }
     }
 
     /// One checked DATA block: positional write at `offset`, then fsync. On an error the
-    /// session asks for the same block again (mfsmetalogger logs `error writing metafile`
-    /// or `error syncing metafile`; so does this).
+    /// session asks for the same block again.
     pub fn write_block(&mut self, offset: u64, data: &[u8]) -> Result<(), StoreError> {
         let Some(d) = self.download.as_mut() else {
             return Err(StoreError::NoDownload {
                 dir: self.dir.clone(),
             });
         };
-        d.write_block(offset, data).map_err(|e| {
-            crate::ml_log!(
-                Level::Notice,
-                "error writing metafile: {}",
-                errno::errno_text(&e)
-            );
-            StoreError::io(&d.tmp, e)
-        })
+        d.write_block(offset, data)
+            .map_err(|e| StoreError::io(&d.tmp, e))
     }
 
-    /// All blocks received: log `<what> downloaded …`, check (file 1), rotate the backups,
-    /// rename (and fsync the folder).
+    /// All blocks received: check (file 1), rotate the backups, rename (and fsync the
+    /// folder). An `Err` is a failed rename (or a short file, [`StoreError::Incomplete`]).
     pub fn finish_download(&mut self) -> Result<Finished, StoreError> {
         let Some(d) = self.download.take() else {
             return Err(StoreError::NoDownload {
@@ -336,7 +328,6 @@ impl Store {
                 got,
             });
         }
-        d.log_done(names::download_word(d.file));
         let Download {
             file,
             tmp,
@@ -347,36 +338,27 @@ impl Store {
         drop(handle);
         let target_path = self.dir.join(target);
         if file != FileNum::Metadata {
-            if let Err(e) = fs::rename(&tmp, &target_path) {
-                crate::ml_log!(
-                    Level::Notice,
-                    "can't rename downloaded changelog - do it manually before next download"
-                );
-                return Err(StoreError::io(tmp, e));
-            }
+            fs::rename(&tmp, &target_path).map_err(|e| StoreError::io(&tmp, e))?;
             sync_dir(&self.dir).map_err(|e| StoreError::io(&self.dir, e))?;
             return Ok(Finished::Changelog { name: target });
         }
         match download::check_metadata_image(&tmp) {
             MetadataVerdict::New => Ok(Finished::InvalidMetadata {
-                reason: "MFSM NEW".to_string(),
+                reason: NEW_PLACEHOLDER.to_string(),
             }),
             MetadataVerdict::Invalid { reason } => {
                 self.remove_refused(&tmp, "it is not a valid metadata file");
                 Ok(Finished::InvalidMetadata { reason })
             }
             MetadataVerdict::Valid { version, meta_id } => {
+                // The id of the files as they are now (an operator may have moved them).
+                self.meta_id = recovery::folder_meta_id(&self.dir).unwrap_or(0);
                 if self.meta_id != 0 && meta_id != 0 && meta_id != self.meta_id {
                     return Ok(self.refuse_foreign(&tmp, meta_id));
                 }
+                self.foreign = None;
                 rotation::shift_metadata_backups(&self.dir, self.settings.back_meta_keep_previous);
-                if let Err(e) = fs::rename(&tmp, &target_path) {
-                    crate::ml_log!(
-                        Level::Notice,
-                        "can't rename downloaded metadata - do it manually before next download"
-                    );
-                    return Err(StoreError::io(tmp, e));
-                }
+                fs::rename(&tmp, &target_path).map_err(|e| StoreError::io(&tmp, e))?;
                 sync_dir(&self.dir).map_err(|e| StoreError::io(&self.dir, e))?;
                 if meta_id != 0 {
                     self.meta_id = meta_id;
@@ -436,7 +418,6 @@ impl Store {
                 names::CHANGELOG_0
             );
         }
-        self.stream_rotations = Some(0);
     }
 
     /// Opens `changelog_ml.0.mfs` in append mode if it is not open (a torn tail, which only
@@ -484,11 +465,6 @@ impl Store {
     /// forget the version.
     fn gap(&mut self, got: u64) -> Appended {
         let have = self.last;
-        crate::ml_log!(
-            Level::Warning,
-            "some changes lost: [{have}-{}], download metadata again",
-            got.wrapping_sub(1)
-        );
         if self.log.pending_bytes() > 0 {
             self.ensure_open();
         }
@@ -502,7 +478,6 @@ impl Store {
             );
         }
         self.last = 0;
-        self.stream_rotations = None;
         // A fresh file system's placeholder is a base too, unless a new image is being
         // downloaded into that name right now.
         let placeholder = self
@@ -586,46 +561,17 @@ impl Store {
         }
     }
 
-    /// A valid image of another file system: keep nothing of this master.
+    /// A valid image of another file system: replace nothing, log nothing more from it.
     fn refuse_foreign(&mut self, tmp: &Path, theirs: u64) -> Finished {
-        let ours = self.meta_id;
-        crate::ml_log!(
-            Level::Warning,
-            "master has metadata id 0x{theirs:016X}, files in {} belong to 0x{ours:016X}: refusing to mix them; move them away to follow this master",
-            self.dir.display()
-        );
         self.remove_refused(tmp, "it belongs to another file system");
         self.foreign = Some(theirs);
-        let _ = self.log.flush();
-        self.log.detach();
-        self.log.discard_pending();
-        if let Some(rotations) = self.stream_rotations.take() {
-            // The stream since the fresh registration is this master's: move it away.
-            let take = move |name: &str| {
-                names::changelog_number(name).is_some_and(|n| n <= u64::from(rotations))
-            };
-            match aside::move_aside(&self.dir, names::FOREIGN_PREFIX, take, |_| false) {
-                Ok(MovedAsideLike {
-                    folder: Some(f), ..
-                }) => crate::ml_log!(
-                    Level::Warning,
-                    "changes from that master moved to {}",
-                    f.display()
-                ),
-                Ok(_) => {}
-                Err(e) => crate::ml_log!(
-                    Level::Warning,
-                    "can't move the changes of that master aside: {}",
-                    errno::errno_text(&e)
-                ),
-            }
-        }
         self.last = 0;
-        Finished::ForeignMetadata { ours, theirs }
+        Finished::ForeignMetadata {
+            ours: self.meta_id,
+            theirs,
+        }
     }
 }
-
-use aside::MovedAside as MovedAsideLike;
 
 impl Drop for Store {
     /// Last flush; reports changes that never reached the disk (the next start resumes

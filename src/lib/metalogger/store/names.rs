@@ -58,16 +58,6 @@ pub fn download_names(file: FileNum) -> Option<(&'static str, &'static str)> {
     }
 }
 
-/// The word mfsmetalogger uses for a download in `<word> downloaded …`.
-pub fn download_word(file: FileNum) -> &'static str {
-    match file {
-        FileNum::Metadata => "metadata",
-        FileNum::Changelog0 => "changelog_0",
-        FileNum::Changelog1 => "changelog_1",
-        FileNum::Sessions => "???",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

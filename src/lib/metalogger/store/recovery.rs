@@ -152,6 +152,35 @@ fn covered_from(files: &[InputBytes], base: u64, upto: u64) -> (u64, Option<u64>
     (next.saturating_sub(1), None)
 }
 
+/// The metadata id of `metadata_ml.mfs.back` (if valid and not 0).
+fn back_meta_id(dir: &Path) -> Option<u64> {
+    match check_metadata(&dir.join(names::METADATA_BACK)) {
+        MetadataCheck::Valid { id, .. } if id != 0 => Some(id),
+        _ => None,
+    }
+}
+
+/// The metadata id of the files in `dir` as they are now: `metadata_ml.mfs.back`'s, else
+/// that of any valid `metadata*` file (`None` if no file has one).
+pub fn folder_meta_id(dir: &Path) -> Option<u64> {
+    if let Some(id) = back_meta_id(dir) {
+        return Some(id);
+    }
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    names.sort();
+    names
+        .iter()
+        .filter(|n| n.len() > 8 && n.starts_with("metadata"))
+        .find_map(|n| match check_metadata(&dir.join(n)) {
+            MetadataCheck::Valid { id, .. } if id != 0 => Some(id),
+            _ => None,
+        })
+}
+
 /// Looks at DATA_PATH (see the module documentation).
 pub fn recover(dir: &Path) -> io::Result<Recovered> {
     let mut entries: Vec<String> = Vec::new();
@@ -176,11 +205,7 @@ pub fn recover(dir: &Path) -> io::Result<Recovered> {
             );
         }
     }
-    // The id of the files: metadata_ml.mfs.back's, else any valid file's.
-    let back_id = match check_metadata(&dir.join(names::METADATA_BACK)) {
-        MetadataCheck::Valid { id, .. } if id != 0 => Some(id),
-        _ => None,
-    };
+    let back_id = back_meta_id(dir);
     // 2. The base.
     let base = choose_base(dir, &entries);
     let meta_id = back_id.or(match &base {
