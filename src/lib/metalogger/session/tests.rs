@@ -27,27 +27,27 @@ use crate::metalogger::store::{Appended, Finished, StoreError, StoreSettings};
 
 /// What the fake store saw and what it answers.
 #[derive(Debug, Default)]
-struct FakeState {
-    last: u64,
-    meta_id: Option<u64>,
+pub(super) struct FakeState {
+    pub(super) last: u64,
+    pub(super) meta_id: Option<u64>,
     /// Changes logged, `None` for a rotation.
-    log: Vec<Option<(u64, String)>>,
+    pub(super) log: Vec<Option<(u64, String)>>,
     /// The download running: file and bytes written.
-    current: Option<(FileNum, Vec<u8>)>,
-    finished: Vec<(FileNum, Vec<u8>)>,
-    aborted: u32,
+    pub(super) current: Option<(FileNum, Vec<u8>)>,
+    pub(super) finished: Vec<(FileNum, Vec<u8>)>,
+    pub(super) aborted: u32,
     /// What `finish_download` says for file 1.
-    verdict: Option<Finished>,
-    settings: Option<StoreSettings>,
-    statuses: Vec<Status>,
-    flushes: u32,
+    pub(super) verdict: Option<Finished>,
+    pub(super) settings: Option<StoreSettings>,
+    pub(super) statuses: Vec<Status>,
+    pub(super) flushes: u32,
 }
 
 #[derive(Debug, Clone, Default)]
-struct FakeStore(Arc<Mutex<FakeState>>);
+pub(super) struct FakeStore(Arc<Mutex<FakeState>>);
 
 impl FakeStore {
-    fn state(&self) -> MutexGuard<'_, FakeState> {
+    pub(super) fn state(&self) -> MutexGuard<'_, FakeState> {
         self.0.lock().unwrap()
     }
 }
@@ -625,4 +625,31 @@ async fn a_refused_first_connect_is_retried_on_the_tick() {
     assert_eq!(reg, REGISTER_FRESH);
     control.send(Control::Shutdown).await.unwrap();
     task.await.unwrap().unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_reload_from_no_download_to_hourly_downloads_at_10_30_past() {
+    // START is 0.5 s past a full hour; NOPs and the timeout are far apart here.
+    assert_eq!(START.as_secs() % 3600, 0);
+    let h = start(FakeStore::default(), |c| c.master_timeout = 3600).await;
+    let mut peer = h.accept().await;
+    let t0 = Instant::now();
+    peer.expect().await; // REGISTER
+    peer.expect().await; // START(1)
+    peer.send(FromMaster::DownloadInfo(DownloadInfo::Error(0xFF)))
+        .await;
+    let mut hourly = h.config.clone();
+    hourly.master_timeout = 3600;
+    hourly.meta_download_freq = 1;
+    h.control
+        .send(Control::Reload(Box::new(hourly)))
+        .await
+        .unwrap();
+    assert_eq!(peer.expect().await, (ANTOMA_DOWNLOAD_START, vec![1]));
+    let at = t0.elapsed();
+    assert!(
+        at >= Duration::from_millis(629_500) && at < Duration::from_millis(629_600),
+        "{at:?}"
+    );
+    h.stop().await;
 }
