@@ -43,6 +43,8 @@ mod connect;
 mod download;
 mod frames;
 #[cfg(test)]
+mod real_master_tests;
+#[cfg(test)]
 mod tests;
 
 use std::io;
@@ -251,15 +253,17 @@ impl<B: Backend> Session<B> {
                 None => (far_future(), far_future()),
             };
             let connected = self.conn.is_some();
+            // Timers come before the socket: a master that replays a long backlog keeps
+            // the socket always ready, and must not starve the flush or the NOPs.
             let event = tokio::select! {
                 biased;
                 c = control.recv() => Event::Control(c),
-                r = read_some(&mut self.conn), if connected => Event::Read(r),
                 t = at(second) => Event::Second(t),
                 t = at(reconnect) => Event::Reconnect(t),
                 t = at(download) => Event::DownloadTick(t),
-                _ = sleep_until(dead_at), if connected => Event::Timeout,
                 _ = sleep_until(nop_at), if connected => Event::Nop,
+                r = read_some(&mut self.conn), if connected => Event::Read(r),
+                _ = sleep_until(dead_at), if connected => Event::Timeout,
             };
             match event {
                 Event::Control(None) | Event::Control(Some(Control::Shutdown)) => {
