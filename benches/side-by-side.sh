@@ -5,9 +5,10 @@
 # For each size and mode: the input is generated once by `mfsmeta-gen` (cached under the
 # work folder by size, mode, seed and a hash of the generator's source). Each run copies
 # it into two fresh folders, flushes the copies to disk, reads them once (warm page cache
-# for both tools), then runs the two tools one after the other under `/usr/bin/time -v`
-# (which tool goes first alternates between runs). Both write `metadata.mfs` in place,
-# fsynced and renamed, inside the measured time. The two outputs must be identical: `cmp`,
+# for both tools), then runs the two tools one after the other, measuring wall time, cpu
+# time and peak RSS (which tool goes first alternates between runs). Both write
+# `metadata.mfs` in place inside the measured time (metarestore fsyncs it; mfsmaster
+# 3.0.117 does not). The two outputs must be identical: `cmp`,
 # and if the bytes differ, the sorted `mfsmetadump` text (else the bench fails loudly and
 # keeps the folders). At the end a markdown table of medians is printed.
 #
@@ -58,7 +59,6 @@ for tool in mfsmaster mfsmetadump python3 cargo; do
     command -v "$tool" >/dev/null ||
         die "$tool not found (install moosefs-master, python3 and a Rust toolchain: see benches/README.md)"
 done
-[[ -x /usr/bin/time ]] || die "/usr/bin/time not found (apt-get install time)"
 
 if [[ $BUILD == 1 ]]; then
     say "building metarestore and mfsmeta-gen (release)"
@@ -127,39 +127,41 @@ prepare_run_dir() {
     echo '* / rw,alldirs,maproot=0' >"$dir/mfsexports.cfg"
 }
 
-# Runs one tool in its folder under /usr/bin/time; prints "wall_s cpu_s rss_kb" (cpu =
-# user + system: on a shared machine it varies less than the wall time).
+# Runs a command with its output to LOG; prints "wall_s cpu_s rss_kb" (cpu = user +
+# system: on a shared machine it varies less than the wall time; rss = the peak of the
+# command, from getrusage of the waited child). Fails with the command's status.
+measure() {
+    local log="$1"
+    shift
+    python3 - "$log" "$@" <<'EOF'
+import resource, subprocess, sys, time
+log, cmd = sys.argv[1], sys.argv[2:]
+with open(log, "wb") as out:
+    start = time.monotonic()
+    status = subprocess.call(cmd, stdout=out, stderr=subprocess.STDOUT)
+    wall = time.monotonic() - start
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(f"{wall:.2f} {usage.ru_utime + usage.ru_stime:.2f} {usage.ru_maxrss}")
+sys.exit(status)
+EOF
+}
+
+# Runs one tool in its folder; prints what `measure` prints.
 run_tool() {
     local tool="$1" dir="$2" status=0
     case "$tool" in
         mfsmaster)
-            (cd "$dir" && /usr/bin/time -v -o "$dir/time.txt" \
-                mfsmaster -c "$dir/restore.cfg" -a restore >"$dir/restore.log" 2>&1) || status=$?
+            (cd "$dir" && measure "$dir/restore.log" mfsmaster -c "$dir/restore.cfg" -a restore) ||
+                status=$?
             ;;
         metarestore)
-            /usr/bin/time -v -o "$dir/time.txt" \
-                "$METARESTORE" -a -d "$dir" >"$dir/restore.log" 2>&1 || status=$?
+            measure "$dir/restore.log" "$METARESTORE" -a -d "$dir" || status=$?
             ;;
     esac
     if [[ $status != 0 || ! -s "$dir/metadata.mfs" ]]; then
-        tail -n 5 "$dir/restore.log" | tr '\r' '\n' | tail -n 5 >&2
+        tr '\r' '\n' <"$dir/restore.log" | tail -n 5 >&2
         die "$tool failed in $dir (exit $status); log: $dir/restore.log"
     fi
-    python3 - "$dir/time.txt" <<'EOF'
-import sys
-wall = rss = None
-cpu = 0.0
-for line in open(sys.argv[1]):
-    line = line.strip()
-    if line.startswith("Elapsed (wall clock) time"):
-        parts = line.rsplit(" ", 1)[1].split(":")
-        wall = sum(float(p) * 60 ** i for i, p in enumerate(reversed(parts)))
-    elif line.startswith(("User time (seconds)", "System time (seconds)")):
-        cpu += float(line.rsplit(" ", 1)[1])
-    elif line.startswith("Maximum resident set size"):
-        rss = int(line.rsplit(" ", 1)[1])
-print(f"{wall:.2f} {cpu:.2f} {rss}")
-EOF
 }
 
 # Sorted mfsmetadump text, with the session counters that no changelog carries blanked
