@@ -40,6 +40,8 @@
 mod backend;
 mod clock;
 mod connect;
+#[cfg(test)]
+mod differential_tests;
 mod download;
 mod frames;
 #[cfg(test)]
