@@ -26,6 +26,7 @@ usage: benches/side-by-side.sh [options]
   --work DIR     inputs cache and run folders (default /var/tmp/mfsmeta-bench)
   --keep         keep the last run's folders (default: removed)
   --no-build     use the binaries in target/release as they are
+  --table FILE   only print the table of an earlier run's results file
 EOF
 }
 
@@ -36,6 +37,7 @@ SEED=1
 WORK=/var/tmp/mfsmeta-bench
 KEEP=0
 BUILD=1
+TABLE_OF=""
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --sizes) SIZES="$2"; shift 2 ;;
@@ -45,6 +47,7 @@ while [[ $# -gt 0 ]]; do
         --work) WORK="$2"; shift 2 ;;
         --keep) KEEP=1; shift ;;
         --no-build) BUILD=0; shift ;;
+        --table) TABLE_OF="$2"; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "side-by-side: unknown argument: $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -59,6 +62,37 @@ for tool in mfsmaster mfsmetadump python3 cargo; do
     command -v "$tool" >/dev/null ||
         die "$tool not found (install moosefs-master, python3 and a Rust toolchain: see benches/README.md)"
 done
+
+# Prints the markdown table of medians of a results file.
+print_table() {
+    python3 - "$1" <<'EOF'
+import csv, statistics, sys
+rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
+groups = {}
+for r in rows:
+    key = (r["size"], r["mode"])
+    g = groups.setdefault(key, {"files": r["files"], "mb": r["input_mb"], "mfsmaster": [], "metarestore": []})
+    g[r["tool"]].append((float(r["wall_s"]), float(r["cpu_s"]), int(r["rss_kb"])))
+print("| size | mode | input MB | runs | mfsmaster s (cpu) | mfsmaster MB "
+      "| metarestore s (cpu) | metarestore MB | speed-up | cpu speed-up | RSS ratio |")
+print("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+for (size, mode), g in groups.items():
+    m, r = g["mfsmaster"], g["metarestore"]
+    if not m or not r:
+        continue
+    med = lambda rows, i: statistics.median(row[i] for row in rows)
+    mw, mc, mr = med(m, 0), med(m, 1), med(m, 2) / 1024
+    rw, rc, rr = med(r, 0), med(r, 1), med(r, 2) / 1024
+    ratio = lambda a, b: f"{a / b:.1f}x" if b > 0 else "-"
+    print(f"| {size} | {mode} | {g['mb']} | {min(len(m), len(r))} | {mw:.2f} ({mc:.2f}) | {mr:.0f} "
+          f"| {rw:.2f} ({rc:.2f}) | {rr:.0f} | {ratio(mw, rw)} | {ratio(mc, rc)} | {rr / mr:.2f} |")
+EOF
+}
+
+if [[ -n $TABLE_OF ]]; then
+    print_table "$TABLE_OF"
+    exit 0
+fi
 
 if [[ $BUILD == 1 ]]; then
     say "building metarestore and mfsmeta-gen (release)"
@@ -236,25 +270,4 @@ for size in "${SIZE_LIST[@]}"; do
 done
 
 say "raw results: $RESULTS"
-python3 - "$RESULTS" <<'EOF'
-import csv, statistics, sys
-rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
-groups = {}
-for r in rows:
-    key = (r["size"], r["mode"])
-    g = groups.setdefault(key, {"files": r["files"], "mb": r["input_mb"], "mfsmaster": [], "metarestore": []})
-    g[r["tool"]].append((float(r["wall_s"]), float(r["cpu_s"]), int(r["rss_kb"])))
-print("| size | mode | input MB | runs | mfsmaster s (cpu) | mfsmaster MB "
-      "| metarestore s (cpu) | metarestore MB | speed-up | RSS ratio |")
-print("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|")
-for (size, mode), g in groups.items():
-    m, r = g["mfsmaster"], g["metarestore"]
-    if not m or not r:
-        continue
-    med = lambda rows, i: statistics.median(row[i] for row in rows)
-    mw, mc, mr = med(m, 0), med(m, 1), med(m, 2) / 1024
-    rw, rc, rr = med(r, 0), med(r, 1), med(r, 2) / 1024
-    speed = f"{mw / rw:.1f}x" if rw > 0 else "-"
-    print(f"| {size} | {mode} | {g['mb']} | {min(len(m), len(r))} | {mw:.2f} ({mc:.2f}) | {mr:.0f} "
-          f"| {rw:.2f} ({rc:.2f}) | {rr:.0f} | {speed} | {rr / mr:.2f} |")
-EOF
+print_table "$RESULTS"
