@@ -186,7 +186,7 @@ impl Peer {
         self.stream.write_all(&out).await.unwrap();
     }
 
-    async fn send_raw(&mut self, bytes: &[u8]) {
+    pub(super) async fn send_raw(&mut self, bytes: &[u8]) {
         self.stream.write_all(bytes).await.unwrap();
     }
 
