@@ -23,6 +23,8 @@
 //! - **Reload keeps the connection** when `MASTER_HOST`, `MASTER_PORT`, `BIND_HOST` and
 //!   `MASTER_TIMEOUT` did not change (mfsmetalogger always reconnects); timers change
 //!   period in place, 0 → non-zero included.
+//! - **A mute master is logged**: `Master timed out: nothing received for <T> s` when the
+//!   link is dropped after `MASTER_TIMEOUT` s of silence (mfsmetalogger says nothing).
 //! - **No "old master" mode** (spec §5.7): mfsmetalogger latches it for the life of the
 //!   process whenever a connection drops during a changelog download, which on any master
 //!   since 1.6.18 (all that speak this protocol's 3.0 form) only means a network hiccup,
@@ -297,8 +299,16 @@ impl<B: Backend> Session<B> {
                         let _ = ToMaster::Nop.encode(&mut conn.out);
                     }
                 }
-                // Silent, as in mfsmetalogger.
-                Event::Timeout => self.disconnect(),
+                // mfsmetalogger drops the link silently here, which leaves an operator
+                // guessing; one line says why.
+                Event::Timeout => {
+                    ml_log!(
+                        Level::Notice,
+                        "Master timed out: nothing received for {} s",
+                        timeout.as_secs()
+                    );
+                    self.disconnect();
+                }
             }
             self.write_out().await;
         }
