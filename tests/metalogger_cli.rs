@@ -69,6 +69,29 @@ impl Setup {
             .unwrap()
     }
 
+    /// Polls `test` until it reports the foreground daemon `child`; panics with its
+    /// stderr if it exits first.
+    fn wait_child(&self, child: &mut Child) -> u32 {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                let mut text = String::new();
+                let _ = child.stderr.take().unwrap().read_to_string(&mut text);
+                panic!("daemon exited at start: {status:?}\n{text}");
+            }
+            let out = self.run(BIN, &["test"]);
+            let err = String::from_utf8_lossy(&out.stderr);
+            if let Some(pid) = err
+                .lines()
+                .find_map(|l| l.strip_prefix("mfsmetalogger pid: "))
+            {
+                return pid.trim().parse().unwrap();
+            }
+            assert!(Instant::now() < deadline, "never started: {err}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Polls `test` until it reports a running daemon; returns its PID.
     fn wait_running(&self, bin: &str) -> u32 {
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -141,8 +164,8 @@ fn lifecycle_start_test_refuse_reload_info_stop() {
         "life",
         "META_DOWNLOAD_FREQ = 0\nMASTER_RECONNECTION_DELAY = 0\n",
     );
-    let child = s.spawn_foreground(BIN, &["start"]);
-    let pid = s.wait_running(BIN);
+    let mut child = s.spawn_foreground(BIN, &["start"]);
+    let pid = s.wait_child(&mut child);
     assert_eq!(pid, child.id());
     assert_eq!(
         std::fs::read_to_string(s.dir.join(".mfsmetalogger.lock")).unwrap(),
@@ -350,8 +373,8 @@ fn config_edge_cases_match_mfsmetalogger_at_start() {
     let s = Setup::new("edge-start", &with_long_line());
     let mut got = Vec::new();
     for bin in [BIN, REAL] {
-        let child = s.spawn_foreground(bin, &["-u", "start"]);
-        s.wait_running(BIN);
+        let mut child = s.spawn_foreground(bin, &["-u", "start"]);
+        s.wait_child(&mut child);
         let stop = s.run(BIN, &["stop"]);
         assert_eq!(stop.status.code(), Some(0), "{bin}: {stop:?}");
         let (status, log) = finish(child);
@@ -373,30 +396,29 @@ fn each_program_sees_the_others_lock() {
         return;
     }
     let s = Setup::new("cross", "");
-    let real = s.spawn_foreground(REAL, &["start"]);
-    let pid = s.wait_running(BIN);
+    let mut real = s.spawn_foreground(REAL, &["start"]);
+    let pid = s.wait_child(&mut real);
     assert_eq!(pid, real.id(), "our `test` finds mfsmetalogger");
     let refused = s.run(BIN, &["-f", "start"]);
     assert_eq!(refused.status.code(), Some(1), "{refused:?}");
     let stop = s.run(BIN, &["stop"]);
     assert_eq!(stop.status.code(), Some(0), "{stop:?}");
-    assert!(finish(real).0.success());
+    let (status, log) = finish(real);
+    assert!(status.success(), "{status:?}\n{log}");
 
-    let ours = s.spawn_foreground(BIN, &["start"]);
+    let mut ours = s.spawn_foreground(BIN, &["start"]);
+    // Only after ours runs: mfsmetalogger's `test` takes the lock for a moment, and would
+    // make a start at that moment fail.
+    let pid = s.wait_child(&mut ours);
     let seen = s.run(REAL, &["test"]);
-    let pid = s.wait_running(BIN);
-    let seen = if seen.status.success() {
-        seen
-    } else {
-        s.run(REAL, &["test"])
-    };
     assert!(
         stderr(&seen).contains(&format!("mfsmetalogger pid: {pid}")),
         "{seen:?}"
     );
     let stop = s.run(REAL, &["stop"]);
     assert_eq!(stop.status.code(), Some(0), "{stop:?}");
-    assert!(finish(ours).0.success());
+    let (status, log) = finish(ours);
+    assert!(status.success(), "{status:?}\n{log}");
 }
 
 #[test]
@@ -442,4 +464,161 @@ fn systemd_unit_runs_the_foreground_daemon() {
     assert!(unit.contains("Type=simple"));
     assert!(unit.contains("ExecStart=/usr/sbin/metalogger -f start"));
     assert!(unit.contains("ExecReload=/bin/kill -HUP $MAINPID"));
+}
+
+/// stderr without blank lines and NUL bytes (see `config_edge_cases_match_mfsmetalogger_in_test_mode`).
+fn visible_lines(out: &Output) -> Vec<String> {
+    stderr(out)
+        .lines()
+        .filter(|l| !l.is_empty() && *l != "\0")
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn daemonised_start_prints_what_mfsmetalogger_prints() {
+    if !real_installed() {
+        eprintln!("skipped: {REAL} not installed or not root");
+        return;
+    }
+    let s = Setup::new("start-diff", EDGE_LINES);
+    let mut got = Vec::new();
+    for bin in [REAL, BIN] {
+        let out = s.run(bin, &["start"]);
+        assert_eq!(out.status.code(), Some(0), "{bin}: {out:?}");
+        got.push(visible_lines(&out));
+        s.wait_running(BIN);
+        let stop = s.run(bin, &["stop"]);
+        assert_eq!(stop.status.code(), Some(0), "{bin}: {stop:?}");
+        got.push(visible_lines(&stop));
+    }
+    assert!(
+        got[0]
+            .iter()
+            .any(|l| l == "mfsmetalogger daemon initialized properly"),
+        "{:?}",
+        got[0]
+    );
+    assert_eq!(got[2], got[0], "start: ours vs mfsmetalogger");
+    // The stop lines differ only in the PID.
+    let no_pid = |v: &Vec<String>| -> Vec<String> {
+        v.iter()
+            .map(|l| l.split("(pid:").next().unwrap_or(l).to_string())
+            .collect()
+    };
+    assert_eq!(
+        no_pid(&got[3]),
+        no_pid(&got[1]),
+        "stop: ours vs mfsmetalogger"
+    );
+}
+
+#[test]
+fn unresolvable_master_fails_start_like_mfsmetalogger() {
+    if !real_installed() || Command::new("unshare").arg("--help").output().is_err() {
+        eprintln!("skipped: needs root, {REAL} and unshare");
+        return;
+    }
+    let s = Setup::new("nohost", "MASTER_HOST = no-such-host.mfsmeta.invalid\n");
+    // In an empty network namespace the name fails at once, without any traffic.
+    let run = |bin: &str| {
+        Command::new("unshare")
+            .args(["-n", bin, "-c"])
+            .arg(&s.cfg)
+            .arg("start")
+            .output()
+            .unwrap()
+    };
+    let real = run(REAL);
+    let ours = run(BIN);
+    assert_eq!(ours.status.code(), Some(1), "{ours:?}");
+    assert_eq!(real.status.code(), Some(1), "{real:?}");
+    let lines = visible_lines(&ours);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l == "init: connection with master failed !!!"),
+        "{lines:?}"
+    );
+    assert_eq!(lines, visible_lines(&real));
+    // The failed daemons let go of the lock as they exit (just after their parents).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while s.run(BIN, &["test"]).status.code() != Some(1) {
+        assert!(Instant::now() < deadline, "a failed daemon kept the lock");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn restart_replaces_the_daemon_and_keeps_the_old_pid_in_the_file() {
+    let s = Setup::new("restart", "");
+    assert_eq!(s.run(BIN, &["start"]).status.code(), Some(0));
+    let old = s.wait_running(BIN);
+    let out = s.run(BIN, &["restart"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let text = stderr(&out);
+    assert!(
+        text.contains(&format!("sending SIGTERM to lock owner (pid:{old})")),
+        "{text}"
+    );
+    assert!(text.contains("terminated") && text.contains("daemon initialized properly"));
+    let new = s.wait_running(BIN);
+    assert_ne!(new, old);
+    assert_eq!(
+        std::fs::read_to_string(s.dir.join(".mfsmetalogger.lock")).unwrap(),
+        format!("{old}\n"),
+        "as mfsmetalogger: no new PID written after a restart that stopped a daemon"
+    );
+    // SIGINT is ignored by a daemonised metalogger.
+    unsafe { libc::kill(new as libc::pid_t, libc::SIGINT) };
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(s.wait_running(BIN), new);
+    assert_eq!(s.run(BIN, &["stop"]).status.code(), Some(0));
+}
+
+#[test]
+fn stop_gives_up_after_the_lock_timeout() {
+    let s = Setup::new("giveup", "");
+    let mut child = s.spawn_foreground(BIN, &["start"]);
+    let pid = s.wait_child(&mut child) as libc::pid_t;
+    // A stopped process keeps its lock and cannot act on SIGTERM.
+    unsafe { libc::kill(pid, libc::SIGSTOP) };
+    let out = s.run(BIN, &["-t", "2", "stop"]);
+    unsafe { libc::kill(pid, libc::SIGCONT) };
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(stderr(&out).contains(":giving up"), "{out:?}");
+    // The pending SIGTERM ends it once it runs again.
+    let (status, log) = finish(child);
+    assert!(status.success(), "{status:?}\n{log}");
+}
+
+/// The PID holding a write lock on `path`, found with F_GETLK (which takes nothing).
+fn lock_owner(path: &Path) -> Option<libc::pid_t> {
+    use std::os::fd::AsRawFd;
+    let f = std::fs::OpenOptions::new().write(true).open(path).ok()?;
+    let mut fl: libc::flock = unsafe { std::mem::zeroed() };
+    fl.l_type = libc::F_WRLCK as libc::c_short;
+    fl.l_whence = libc::SEEK_SET as libc::c_short;
+    let rc = unsafe { libc::fcntl(f.as_raw_fd(), libc::F_GETLK, &mut fl) };
+    (rc == 0 && fl.l_type != libc::F_UNLCK as libc::c_short).then_some(fl.l_pid)
+}
+
+#[test]
+fn a_stop_right_after_the_lock_is_taken_is_a_clean_stop() {
+    let s = Setup::new("early", "");
+    let lock = s.dir.join(".mfsmetalogger.lock");
+    let child = s.spawn_foreground(BIN, &["start"]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let pid = loop {
+        if let Some(pid) = lock_owner(&lock) {
+            break pid;
+        }
+        assert!(Instant::now() < deadline, "never locked");
+        std::hint::spin_loop();
+    };
+    // Before the runtime and its handlers exist: the signal must wait for them, not kill.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    let (status, log) = finish(child);
+    assert!(status.success(), "{status:?}\n{log}");
+    assert!(log.contains("terminate signal received"), "{log}");
 }

@@ -24,8 +24,12 @@ pub enum LockOutcome {
 
 /// The lock step of every action (mfsmetalogger's `wdlock`): `lock` is the open lock
 /// file, `timeout` the `-t` seconds to wait for a stopping daemon.
+///
+/// Only the actions that start a daemon take the lock. The others look at it with
+/// `F_GETLK` (mfsmetalogger takes it for a moment, so a `status` probe run at the moment
+/// a daemon starts makes that start fail with "lockfile is already locked").
 pub fn take_lock(lock: LockFile, action: Action, timeout: u32) -> LockOutcome {
-    let owner = match lock.try_lock() {
+    let owner = match probe(&lock, action) {
         Ok(owner) => owner,
         Err(e) => {
             ml_console!(Level::Err, "fcntl error: {e}");
@@ -87,7 +91,7 @@ pub fn take_lock(lock: LockFile, action: Action, timeout: u32) -> LockOutcome {
     let mut owner_pid = pid;
     let mut waited: u32 = 0;
     loop {
-        let now = match lock.try_lock() {
+        let now = match probe(&lock, action) {
             Ok(Owner::Us) => break,
             Ok(Owner::Other(p)) => p,
             Err(e) => {
@@ -133,6 +137,15 @@ pub fn take_lock(lock: LockFile, action: Action, timeout: u32) -> LockOutcome {
         LockOutcome::Run(lock)
     } else {
         LockOutcome::Exit(0)
+    }
+}
+
+/// Takes the lock if `action` starts a daemon, else only looks.
+fn probe(lock: &LockFile, action: Action) -> std::io::Result<Owner> {
+    if action.starts_daemon() {
+        lock.try_lock()
+    } else {
+        Ok(lock.owner()?.map_or(Owner::Us, Owner::Other))
     }
 }
 

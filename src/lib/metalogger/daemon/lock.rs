@@ -73,6 +73,17 @@ impl LockFile {
         }
     }
 
+    /// Who holds the lock, without taking it (`F_GETLK`): `None` = free (or held by this
+    /// process).
+    pub fn owner(&self) -> std::io::Result<Option<libc::pid_t>> {
+        let mut fl = whole_file(libc::F_WRLCK as libc::c_short);
+        // SAFETY: `fl` is a valid, initialised flock for the duration of the call.
+        if unsafe { libc::fcntl(self.file.as_raw_fd(), libc::F_GETLK, &mut fl) } < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok((fl.l_type != libc::F_UNLCK as libc::c_short).then_some(fl.l_pid))
+    }
+
     /// Replaces the content with `<pid>\n` (only done when the lock was free at once).
     pub fn write_pid(&mut self, pid: u32) -> std::io::Result<()> {
         self.file.set_len(0)?;
@@ -104,6 +115,11 @@ mod tests {
         assert_eq!(lock.try_lock().unwrap(), Owner::Us);
         // Our own process may take it again (POSIX locks do not conflict within a process).
         assert_eq!(lock.try_lock().unwrap(), Owner::Us);
+        assert_eq!(
+            lock.owner().unwrap(),
+            None,
+            "our own lock does not conflict"
+        );
         lock.write_pid(4242).unwrap();
         lock.write_pid(7).unwrap();
         assert_eq!(std::fs::read_to_string(lock.path()).unwrap(), "7\n");

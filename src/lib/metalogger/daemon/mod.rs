@@ -171,6 +171,9 @@ fn run_action(args: &Args, (config_path, loaded): (PathBuf, Loaded)) -> i32 {
     let data_path = std::env::current_dir().unwrap_or_else(|_| config.data_path.clone());
     // SAFETY: plain system call.
     unsafe { libc::umask(config.file_umask as libc::mode_t) };
+    if starts {
+        process::block_control_signals();
+    }
     let lock = match lock::LockFile::open(Path::new(".")) {
         Ok(l) => l,
         Err(e) => {

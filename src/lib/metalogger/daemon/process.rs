@@ -140,6 +140,34 @@ fn redirect_to_dev_null(fd: libc::c_int) {
     }
 }
 
+/// The signals that control the daemon. They are blocked from before the lock is taken
+/// until the runtime's handlers exist, so an early `stop` or `reload` waits for them
+/// instead of killing the process with the default action.
+const CONTROL_SIGNALS: [libc::c_int; 4] =
+    [libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGUSR1];
+
+fn mask_control_signals(how: libc::c_int) {
+    // SAFETY: the set is initialised by sigemptyset before use; plain system calls.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for sig in CONTROL_SIGNALS {
+            libc::sigaddset(&mut set, sig);
+        }
+        libc::pthread_sigmask(how, &set, std::ptr::null_mut());
+    }
+}
+
+/// Holds SIGTERM, SIGINT, SIGHUP and SIGUSR1 pending (see [`unblock_control_signals`]).
+pub fn block_control_signals() {
+    mask_control_signals(libc::SIG_BLOCK);
+}
+
+/// Delivers the held control signals (to the handlers installed meanwhile).
+pub fn unblock_control_signals() {
+    mask_control_signals(libc::SIG_UNBLOCK);
+}
+
 /// The open-files limit mfsmetalogger asks for.
 pub const MAX_FILES: u64 = 4096;
 

@@ -17,7 +17,7 @@ use std::time::Duration;
 use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::sync::mpsc;
 
-use super::process::MsgChannel;
+use super::process::{self, MsgChannel};
 use super::report;
 use crate::metalogger::config::Config;
 use crate::metalogger::log::Level;
@@ -127,6 +127,8 @@ async fn body(daemon: &mut Daemon) -> i32 {
         Ok(s) => s,
         Err(e) => return init_failed(daemon, format_args!("can't set signal handlers: {e}")),
     };
+    // Signals that came since the lock was taken are handled now.
+    process::unblock_control_signals();
     if let Err(()) = resolve_master(&config).await {
         ml_console!(
             Level::Warning,

@@ -41,6 +41,10 @@ pub(super) struct FakeState {
     pub(super) settings: Option<StoreSettings>,
     pub(super) statuses: Vec<Status>,
     pub(super) flushes: u32,
+    /// Block writes to refuse before taking them.
+    pub(super) refuse_writes: u32,
+    /// Refuse changes (as a store with a full backlog does).
+    pub(super) refuse_appends: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -64,6 +68,9 @@ impl Backend for FakeStore {
     }
     fn append(&mut self, version: u64, text: &[u8]) -> Result<Appended, StoreError> {
         let mut s = self.state();
+        if s.refuse_appends {
+            return Err(StoreError::Unimplemented);
+        }
         if s.last > 0 && version != s.last + 1 {
             let have = s.last;
             s.last = 0;
@@ -95,6 +102,13 @@ impl Backend for FakeStore {
     }
     fn write_block(&mut self, offset: u64, data: &[u8]) -> Result<(), StoreError> {
         let mut s = self.state();
+        if s.refuse_writes > 0 {
+            s.refuse_writes -= 1;
+            return Err(StoreError::Io {
+                path: PathBuf::from("metadata_ml.tmp"),
+                source: io::Error::from_raw_os_error(libc::ENOSPC),
+            });
+        }
         let Some((_, buf)) = s.current.as_mut() else {
             return Err(StoreError::Unimplemented);
         };
@@ -134,14 +148,14 @@ impl Backend for FakeStore {
 }
 
 /// The fake master's end of one connection.
-struct Peer {
-    stream: TcpStream,
-    buf: Vec<u8>,
+pub(super) struct Peer {
+    pub(super) stream: TcpStream,
+    pub(super) buf: Vec<u8>,
 }
 
 impl Peer {
     /// The next frame from the metalogger as `(type, payload)`, `None` at EOF.
-    async fn recv(&mut self) -> Option<(u32, Vec<u8>)> {
+    pub(super) async fn recv(&mut self) -> Option<(u32, Vec<u8>)> {
         loop {
             if let Ok(FrameStatus::Complete(f)) = decode_frame(&self.buf) {
                 let out = (f.msg_type, f.payload.to_vec());
@@ -157,7 +171,7 @@ impl Peer {
     }
 
     /// The next frame, which must not be a NOP or EOF.
-    async fn expect(&mut self) -> (u32, Vec<u8>) {
+    pub(super) async fn expect(&mut self) -> (u32, Vec<u8>) {
         loop {
             let f = self.recv().await.expect("connection closed");
             if f.0 != ANTOAN_NOP {
@@ -166,7 +180,7 @@ impl Peer {
         }
     }
 
-    async fn send(&mut self, msg: FromMaster<'_>) {
+    pub(super) async fn send(&mut self, msg: FromMaster<'_>) {
         let mut out = Vec::new();
         msg.encode(&mut out).unwrap();
         self.stream.write_all(&out).await.unwrap();
@@ -176,7 +190,7 @@ impl Peer {
         self.stream.write_all(bytes).await.unwrap();
     }
 
-    async fn change(&mut self, version: u64, text: &str) {
+    pub(super) async fn change(&mut self, version: u64, text: &str) {
         self.send(FromMaster::LogData {
             version,
             text: text.as_bytes(),
@@ -652,4 +666,48 @@ async fn a_reload_from_no_download_to_hourly_downloads_at_10_30_past() {
         "{at:?}"
     );
     h.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_block_the_disk_refuses_is_asked_again() {
+    let store = FakeStore::default();
+    store.state().refuse_writes = 2;
+    let h = start(store, |_| {}).await;
+    let mut peer = h.accept().await;
+    peer.expect().await; // REGISTER
+    peer.expect().await; // START(1)
+    let requests = peer.serve_download(b"MFSM 2.0", None).await;
+    assert_eq!(requests, vec![(0, 8), (0, 8), (0, 8)]);
+    assert_eq!(peer.expect().await, (ANTOMA_DOWNLOAD_START, vec![11]));
+    let store = h.stop().await;
+    assert_eq!(store.state().finished[0].1, b"MFSM 2.0");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_store_that_refuses_changes_drops_the_link_and_resumes_from_its_last_version() {
+    let store = FakeStore::default();
+    store.state().last = 41;
+    let h = start(store, |_| {}).await;
+    let mut peer = h.accept().await;
+    peer.expect().await; // REGISTER
+    peer.expect().await; // START(1)
+    peer.send(FromMaster::DownloadInfo(DownloadInfo::Error(0xFF)))
+        .await;
+    peer.change(42, "1|A").await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    h.store.state().refuse_appends = true;
+    peer.change(43, "1|B").await;
+    assert_eq!(peer.recv().await, None);
+    h.store.state().refuse_appends = false;
+    let mut peer = h.accept().await;
+    let (t, p) = peer.expect().await;
+    assert_eq!(t, ANTOMA_REGISTER);
+    assert_eq!(p[0], 2);
+    assert_eq!(p[7..], 43u64.to_be_bytes());
+    // A reconnect with rver 2 downloads nothing: the master may send changes at once.
+    peer.change(43, "1|B").await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let store = h.stop().await;
+    let log: Vec<u64> = store.state().log.iter().flatten().map(|c| c.0).collect();
+    assert_eq!(log, vec![42, 43]);
 }
