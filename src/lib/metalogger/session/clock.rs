@@ -49,8 +49,12 @@ impl Clock {
     }
 }
 
-/// One periodic timer. Each tick fires once even when the wall clock steps back or the
-/// loop was late; a tick missed by more than a period is skipped, not queued.
+/// One periodic timer. Each tick fires once, even when the loop is late (the tick then
+/// fires late) or the wall clock steps; ticks missed while the loop was busy are not
+/// queued.
+///
+/// Calling order: [`Ticker::next`] gives the pending tick (and keeps it until it fires, so
+/// two tickers due at the same second both fire); [`Ticker::fired`] after it fired.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Ticker {
     /// Seconds between ticks; 0 = never.
@@ -59,6 +63,8 @@ pub(crate) struct Ticker {
     offset: u64,
     /// Unix second of the last tick fired.
     last: Option<u64>,
+    /// Unix second of the tick waited for.
+    pending: Option<u64>,
 }
 
 impl Ticker {
@@ -68,26 +74,48 @@ impl Ticker {
             period,
             offset,
             last: None,
+            pending: None,
         }
     }
 
     /// The same ticker with a new period and offset (reload); a tick already fired is not
     /// fired again.
     pub(crate) fn change(&mut self, period: u64, offset: u64) {
-        self.period = period;
-        self.offset = offset;
+        if (period, offset) != (self.period, self.offset) {
+            self.period = period;
+            self.offset = offset;
+            self.pending = None;
+        }
     }
 
-    /// The next tick: its Unix second and the tokio instant to sleep until, or `None` for
-    /// a ticker that never fires.
-    pub(crate) fn next(&self, clock: &Clock) -> Option<(u64, Instant)> {
+    /// The pending tick: its Unix second and the tokio instant to sleep until, or `None`
+    /// for a ticker that never fires.
+    pub(crate) fn next(&mut self, clock: &Clock) -> Option<(u64, Instant)> {
         let period = self.period;
         if period == 0 {
             return None;
         }
         let now = clock.unix_now();
+        // A wall clock stepped back by more than a period: schedule anew.
+        let pending = self
+            .pending
+            .filter(|&t| Duration::from_secs(t) <= now + Duration::from_secs(period));
+        let tick = match pending {
+            Some(t) => t,
+            None => {
+                let t = self.first_at_or_after(now);
+                self.pending = Some(t);
+                t
+            }
+        };
+        let wait = Duration::from_secs(tick).saturating_sub(now);
+        Some((tick, Instant::now() + wait))
+    }
+
+    /// The first `k·period + offset` at or after `now`, and after the last tick fired.
+    fn first_at_or_after(&self, now: Duration) -> u64 {
+        let period = self.period.max(1);
         let offset = self.offset % period;
-        // The first k·period + offset at or after `now`.
         let mut tick = match now.checked_sub(Duration::from_secs(offset)) {
             None => offset,
             Some(rel) => {
@@ -104,13 +132,13 @@ impl Ticker {
                 tick = last.saturating_add(period);
             }
         }
-        let wait = Duration::from_secs(tick).saturating_sub(now);
-        Some((tick, Instant::now() + wait))
+        tick
     }
 
     /// Records that the tick at Unix second `tick` fired.
     pub(crate) fn fired(&mut self, tick: u64) {
         self.last = Some(tick);
+        self.pending = None;
     }
 }
 
@@ -124,20 +152,20 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn ticks_are_aligned_to_the_epoch() {
-        let t = Ticker::new(5, 0);
-        assert_eq!(t.next(&at(1_000_002, 500)).map(|x| x.0), Some(1_000_005));
-        assert_eq!(t.next(&at(1_000_005, 1)).map(|x| x.0), Some(1_000_010));
-        assert_eq!(t.next(&at(1_000_005, 0)).map(|x| x.0), Some(1_000_005));
+        let first =
+            |period, offset, clock: Clock| Ticker::new(period, offset).next(&clock).map(|x| x.0);
+        assert_eq!(first(5, 0, at(1_000_002, 500)), Some(1_000_005));
+        assert_eq!(first(5, 0, at(1_000_005, 1)), Some(1_000_010));
+        assert_eq!(first(5, 0, at(1_000_005, 0)), Some(1_000_005));
         // Daily download at 00:10:30 UTC.
-        let d = Ticker::new(24 * 3600, 630);
         let day = 20_000 * 86_400;
-        assert_eq!(d.next(&at(day + 1, 0)).map(|x| x.0), Some(day + 630));
+        assert_eq!(first(86_400, 630, at(day + 1, 0)), Some(day + 630));
         assert_eq!(
-            d.next(&at(day + 631, 0)).map(|x| x.0),
+            first(86_400, 630, at(day + 631, 0)),
             Some(day + 86_400 + 630)
         );
-        assert_eq!(d.next(&at(day - 1, 0)).map(|x| x.0), Some(day + 630));
-        assert_eq!(Ticker::new(0, 630).next(&at(day, 0)), None);
+        assert_eq!(first(86_400, 630, at(day - 1, 0)), Some(day + 630));
+        assert_eq!(first(0, 630, at(day, 0)), None);
     }
 
     #[tokio::test(start_paused = true)]
@@ -149,5 +177,19 @@ mod tests {
         t.fired(tick);
         // The sleep ended a little early by the wall clock.
         assert_eq!(t.next(&clock).map(|x| x.0), Some(102));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_tick_that_became_due_while_the_loop_was_busy_still_fires() {
+        let mut t = Ticker::new(5, 0);
+        assert_eq!(t.next(&at(99, 0)).map(|x| x.0), Some(100));
+        // Another timer due at 100 ran first; the loop looks again at 100.2 s.
+        let (tick, when) = t.next(&at(100, 200_000_000)).unwrap();
+        assert_eq!(tick, 100);
+        assert!(when <= Instant::now());
+        // A wall clock stepped back an hour schedules anew.
+        let mut t = Ticker::new(5, 0);
+        t.next(&at(7200, 1));
+        assert_eq!(t.next(&at(3600, 1)).map(|x| x.0), Some(3605));
     }
 }

@@ -11,10 +11,11 @@
 
 use tokio::time::Instant;
 
+use super::connect::errno_text;
 use super::{Backend, Disconnect, Flow, Held, Session};
 use crate::format::wire::{DownloadData, DownloadInfo, FileNum, ToMaster, DOWNLOAD_BLOCK};
 use crate::metalogger::log::Level;
-use crate::metalogger::store::Finished;
+use crate::metalogger::store::{Finished, StoreError, NEW_PLACEHOLDER};
 use crate::ml_log;
 
 /// Tries of one block after the first that failed (mfsmetalogger: 5, so 6 tries in all).
@@ -44,6 +45,17 @@ impl Download {
     /// The file downloaded.
     pub(crate) fn file(&self) -> FileNum {
         self.file
+    }
+}
+
+/// A store error as mfsmetalogger words an errno, then the file: `ENOSPC (No space left on
+/// device), file: /var/lib/mfs/metadata_ml.tmp`.
+pub(crate) fn store_error_text(e: &StoreError) -> String {
+    match e {
+        StoreError::Io { path, source } => {
+            format!("{}, file: {}", errno_text(source), path.display())
+        }
+        other => other.to_string(),
     }
 }
 
@@ -116,8 +128,9 @@ impl<B: Backend> Session<B> {
             }
         };
         if let Err(e) = self.store.start_download(file, size) {
-            ml_log!(Level::Notice, "error opening metafile: {e}");
-            self.end_download(file, format!("error opening metafile: {e}"))?;
+            let msg = format!("error opening metafile: {}", store_error_text(&e));
+            ml_log!(Level::Notice, "{msg}");
+            self.end_download(file, msg)?;
             return Ok(());
         }
         if let Some(d) = self.conn.as_mut().and_then(|c| c.download.as_mut()) {
@@ -167,8 +180,9 @@ impl<B: Backend> Session<B> {
             ml_log!(Level::Notice, "metafile data crc error");
             Some("metafile data crc error".to_string())
         } else if let Err(e) = self.store.write_block(offset, block.data) {
-            ml_log!(Level::Notice, "error writing metafile: {e}");
-            Some(format!("error writing metafile: {e}"))
+            let msg = format!("error writing metafile: {}", store_error_text(&e));
+            ml_log!(Level::Notice, "{msg}");
+            Some(msg)
         } else {
             None
         };
@@ -242,7 +256,10 @@ impl<B: Backend> Session<B> {
                 self.end_meta_check()?;
             }
             Ok(Finished::InvalidMetadata { reason }) => {
-                ml_log!(Level::Warning, "{reason}");
+                // mfsmetalogger says nothing about a fresh file system's placeholder.
+                if reason != NEW_PLACEHOLDER {
+                    ml_log!(Level::Warning, "{reason}");
+                }
                 self.record_download(file, reason);
                 self.end_meta_check()?;
             }
@@ -261,7 +278,7 @@ impl<B: Backend> Session<B> {
                 return Err(Disconnect);
             }
             Ok(Finished::Changelog { .. }) => self.record_download(file, "ok".into()),
-            Err(e) => {
+            Err(e @ StoreError::Io { .. }) => {
                 let what = if file == FileNum::Metadata {
                     "metadata"
                 } else {
@@ -269,8 +286,15 @@ impl<B: Backend> Session<B> {
                 };
                 ml_log!(
                     Level::Notice,
-                    "can't rename downloaded {what} - do it manually before next download ({e})"
+                    "can't rename downloaded {what} - do it manually before next download \
+                     ({})",
+                    store_error_text(&e)
                 );
+                self.record_download(file, e.to_string());
+                self.end_meta_check()?;
+            }
+            Err(e) => {
+                ml_log!(Level::Notice, "{} download failed: {e}", file_label(file));
                 self.record_download(file, e.to_string());
                 self.end_meta_check()?;
             }

@@ -2,13 +2,14 @@
 //! §2, §4.3, §7): the checks of `masterconn_gotpacket` and `masterconn_metachanges_log`,
 //! in their order and with their messages.
 
+use super::download::store_error_text;
 use super::{Backend, Disconnect, Flow, Held, HeldItem, Session, HELD_MAX_BYTES};
 use crate::format::wire::ids::*;
 use crate::format::wire::{
     decode_frame, Frame, FrameStatus, FromMaster, WireError, WireErrorKind, MAX_PAYLOAD,
 };
 use crate::metalogger::log::Level;
-use crate::metalogger::store::Appended;
+use crate::metalogger::store::{Appended, StoreError};
 use crate::ml_log;
 
 impl<B: Backend> Session<B> {
@@ -122,14 +123,30 @@ impl<B: Backend> Session<B> {
                 );
                 Err(Disconnect)
             }
-            Err(e) => {
+            // The change could not be written: as in mfsmetalogger, it is lost and the
+            // version does not move, so the next change shows a gap.
+            Err(e @ StoreError::Io { .. }) => {
                 ml_log!(
                     Level::Notice,
                     "lost MFS change {version}: {}",
                     String::from_utf8_lossy(text)
                 );
-                ml_log!(Level::Notice, "{e}");
+                ml_log!(Level::Notice, "{}", store_error_text(&e));
                 Ok(())
+            }
+            // This master serves another file system (the store refuses its changes until
+            // a download is accepted): drop it, check again later.
+            Err(e @ StoreError::ForeignMaster { .. }) => {
+                ml_log!(Level::Warning, "change {version} not logged: {e}");
+                self.foreign_at = Some(tokio::time::Instant::now());
+                Err(Disconnect)
+            }
+            // The store refuses changes for now (too many wait in memory): drop the link;
+            // the next registration resumes from what the store has, and the master
+            // replays.
+            Err(e) => {
+                ml_log!(Level::Warning, "change {version} not logged: {e}");
+                Err(Disconnect)
             }
         }
     }

@@ -40,8 +40,12 @@
 mod backend;
 mod clock;
 mod connect;
+#[cfg(test)]
+mod differential_tests;
 mod download;
 mod frames;
+#[cfg(test)]
+mod real_master_tests;
 #[cfg(test)]
 mod tests;
 
@@ -77,8 +81,13 @@ pub enum Control {
 /// Why the session stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
+    /// The first connect attempt failed before a packet left (the message says why:
+    /// `can't resolve master host/port (<host>:<port>)`, a bind error); mfsmetalogger logs
+    /// `init: connection with master failed !!!` and exits with status 1 then.
     #[error("init: connection with master failed: {0}")]
     Init(String),
+    /// A store error the session cannot go on after (none today: every store error is
+    /// logged and retried).
     #[error("{0}")]
     Store(#[from] super::store::StoreError),
 }
@@ -251,15 +260,17 @@ impl<B: Backend> Session<B> {
                 None => (far_future(), far_future()),
             };
             let connected = self.conn.is_some();
+            // Timers come before the socket: a master that replays a long backlog keeps
+            // the socket always ready, and must not starve the flush or the NOPs.
             let event = tokio::select! {
                 biased;
                 c = control.recv() => Event::Control(c),
-                r = read_some(&mut self.conn), if connected => Event::Read(r),
                 t = at(second) => Event::Second(t),
                 t = at(reconnect) => Event::Reconnect(t),
                 t = at(download) => Event::DownloadTick(t),
-                _ = sleep_until(dead_at), if connected => Event::Timeout,
                 _ = sleep_until(nop_at), if connected => Event::Nop,
+                r = read_some(&mut self.conn), if connected => Event::Read(r),
+                _ = sleep_until(dead_at), if connected => Event::Timeout,
             };
             match event {
                 Event::Control(None) | Event::Control(Some(Control::Shutdown)) => {

@@ -27,27 +27,31 @@ use crate::metalogger::store::{Appended, Finished, StoreError, StoreSettings};
 
 /// What the fake store saw and what it answers.
 #[derive(Debug, Default)]
-struct FakeState {
-    last: u64,
-    meta_id: Option<u64>,
+pub(super) struct FakeState {
+    pub(super) last: u64,
+    pub(super) meta_id: Option<u64>,
     /// Changes logged, `None` for a rotation.
-    log: Vec<Option<(u64, String)>>,
+    pub(super) log: Vec<Option<(u64, String)>>,
     /// The download running: file and bytes written.
-    current: Option<(FileNum, Vec<u8>)>,
-    finished: Vec<(FileNum, Vec<u8>)>,
-    aborted: u32,
+    pub(super) current: Option<(FileNum, Vec<u8>)>,
+    pub(super) finished: Vec<(FileNum, Vec<u8>)>,
+    pub(super) aborted: u32,
     /// What `finish_download` says for file 1.
-    verdict: Option<Finished>,
-    settings: Option<StoreSettings>,
-    statuses: Vec<Status>,
-    flushes: u32,
+    pub(super) verdict: Option<Finished>,
+    pub(super) settings: Option<StoreSettings>,
+    pub(super) statuses: Vec<Status>,
+    pub(super) flushes: u32,
+    /// Block writes to refuse before taking them.
+    pub(super) refuse_writes: u32,
+    /// Refuse changes (as a store with a full backlog does).
+    pub(super) refuse_appends: bool,
 }
 
 #[derive(Debug, Clone, Default)]
-struct FakeStore(Arc<Mutex<FakeState>>);
+pub(super) struct FakeStore(Arc<Mutex<FakeState>>);
 
 impl FakeStore {
-    fn state(&self) -> MutexGuard<'_, FakeState> {
+    pub(super) fn state(&self) -> MutexGuard<'_, FakeState> {
         self.0.lock().unwrap()
     }
 }
@@ -64,6 +68,9 @@ impl Backend for FakeStore {
     }
     fn append(&mut self, version: u64, text: &[u8]) -> Result<Appended, StoreError> {
         let mut s = self.state();
+        if s.refuse_appends {
+            return Err(StoreError::Unimplemented);
+        }
         if s.last > 0 && version != s.last + 1 {
             let have = s.last;
             s.last = 0;
@@ -95,6 +102,13 @@ impl Backend for FakeStore {
     }
     fn write_block(&mut self, offset: u64, data: &[u8]) -> Result<(), StoreError> {
         let mut s = self.state();
+        if s.refuse_writes > 0 {
+            s.refuse_writes -= 1;
+            return Err(StoreError::Io {
+                path: PathBuf::from("metadata_ml.tmp"),
+                source: io::Error::from_raw_os_error(libc::ENOSPC),
+            });
+        }
         let Some((_, buf)) = s.current.as_mut() else {
             return Err(StoreError::Unimplemented);
         };
@@ -134,14 +148,14 @@ impl Backend for FakeStore {
 }
 
 /// The fake master's end of one connection.
-struct Peer {
-    stream: TcpStream,
-    buf: Vec<u8>,
+pub(super) struct Peer {
+    pub(super) stream: TcpStream,
+    pub(super) buf: Vec<u8>,
 }
 
 impl Peer {
     /// The next frame from the metalogger as `(type, payload)`, `None` at EOF.
-    async fn recv(&mut self) -> Option<(u32, Vec<u8>)> {
+    pub(super) async fn recv(&mut self) -> Option<(u32, Vec<u8>)> {
         loop {
             if let Ok(FrameStatus::Complete(f)) = decode_frame(&self.buf) {
                 let out = (f.msg_type, f.payload.to_vec());
@@ -157,7 +171,7 @@ impl Peer {
     }
 
     /// The next frame, which must not be a NOP or EOF.
-    async fn expect(&mut self) -> (u32, Vec<u8>) {
+    pub(super) async fn expect(&mut self) -> (u32, Vec<u8>) {
         loop {
             let f = self.recv().await.expect("connection closed");
             if f.0 != ANTOAN_NOP {
@@ -166,7 +180,7 @@ impl Peer {
         }
     }
 
-    async fn send(&mut self, msg: FromMaster<'_>) {
+    pub(super) async fn send(&mut self, msg: FromMaster<'_>) {
         let mut out = Vec::new();
         msg.encode(&mut out).unwrap();
         self.stream.write_all(&out).await.unwrap();
@@ -176,7 +190,7 @@ impl Peer {
         self.stream.write_all(bytes).await.unwrap();
     }
 
-    async fn change(&mut self, version: u64, text: &str) {
+    pub(super) async fn change(&mut self, version: u64, text: &str) {
         self.send(FromMaster::LogData {
             version,
             text: text.as_bytes(),
@@ -625,4 +639,75 @@ async fn a_refused_first_connect_is_retried_on_the_tick() {
     assert_eq!(reg, REGISTER_FRESH);
     control.send(Control::Shutdown).await.unwrap();
     task.await.unwrap().unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_reload_from_no_download_to_hourly_downloads_at_10_30_past() {
+    // START is 0.5 s past a full hour; NOPs and the timeout are far apart here.
+    assert_eq!(START.as_secs() % 3600, 0);
+    let h = start(FakeStore::default(), |c| c.master_timeout = 3600).await;
+    let mut peer = h.accept().await;
+    let t0 = Instant::now();
+    peer.expect().await; // REGISTER
+    peer.expect().await; // START(1)
+    peer.send(FromMaster::DownloadInfo(DownloadInfo::Error(0xFF)))
+        .await;
+    let mut hourly = h.config.clone();
+    hourly.master_timeout = 3600;
+    hourly.meta_download_freq = 1;
+    h.control
+        .send(Control::Reload(Box::new(hourly)))
+        .await
+        .unwrap();
+    assert_eq!(peer.expect().await, (ANTOMA_DOWNLOAD_START, vec![1]));
+    let at = t0.elapsed();
+    assert!(
+        at >= Duration::from_millis(629_500) && at < Duration::from_millis(629_600),
+        "{at:?}"
+    );
+    h.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_block_the_disk_refuses_is_asked_again() {
+    let store = FakeStore::default();
+    store.state().refuse_writes = 2;
+    let h = start(store, |_| {}).await;
+    let mut peer = h.accept().await;
+    peer.expect().await; // REGISTER
+    peer.expect().await; // START(1)
+    let requests = peer.serve_download(b"MFSM 2.0", None).await;
+    assert_eq!(requests, vec![(0, 8), (0, 8), (0, 8)]);
+    assert_eq!(peer.expect().await, (ANTOMA_DOWNLOAD_START, vec![11]));
+    let store = h.stop().await;
+    assert_eq!(store.state().finished[0].1, b"MFSM 2.0");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_store_that_refuses_changes_drops_the_link_and_resumes_from_its_last_version() {
+    let store = FakeStore::default();
+    store.state().last = 41;
+    let h = start(store, |_| {}).await;
+    let mut peer = h.accept().await;
+    peer.expect().await; // REGISTER
+    peer.expect().await; // START(1)
+    peer.send(FromMaster::DownloadInfo(DownloadInfo::Error(0xFF)))
+        .await;
+    peer.change(42, "1|A").await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    h.store.state().refuse_appends = true;
+    peer.change(43, "1|B").await;
+    assert_eq!(peer.recv().await, None);
+    h.store.state().refuse_appends = false;
+    let mut peer = h.accept().await;
+    let (t, p) = peer.expect().await;
+    assert_eq!(t, ANTOMA_REGISTER);
+    assert_eq!(p[0], 2);
+    assert_eq!(p[7..], 43u64.to_be_bytes());
+    // A reconnect with rver 2 downloads nothing: the master may send changes at once.
+    peer.change(43, "1|B").await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let store = h.stop().await;
+    let log: Vec<u64> = store.state().log.iter().flatten().map(|c| c.0).collect();
+    assert_eq!(log, vec![42, 43]);
 }
