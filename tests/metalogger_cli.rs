@@ -311,7 +311,9 @@ const EDGE_LINES: &str = "  # SYSLOG_IDENT = indented-hash-is-not-a-comment\n\
     BIND_HOST\n\
     back_meta_keep_previous = 5\n\
     FILE_UMASK = 027   \n\
-    #DATA_PATH = /comment\n";
+    #DATA_PATH = /comment\n\
+    LOCK_MEMORY = 0\0 a NUL ends the line\n\
+    BIND_HOST = *\u{e9}\n";
 
 fn with_long_line() -> String {
     let mut long = "LONG_OPTION = ".to_string();

@@ -53,7 +53,10 @@ where
             println!("{}", version_line());
             return 0;
         }
-        Parsed::Usage => {
+        Parsed::Usage(error) => {
+            if let Some(e) = error {
+                eprintln!("{program}: {e}");
+            }
             print!("{}", cli::usage(program));
             return 1;
         }
