@@ -15,7 +15,7 @@ use super::connect::errno_text;
 use super::{Backend, Disconnect, Flow, Held, Session};
 use crate::format::wire::{DownloadData, DownloadInfo, FileNum, ToMaster, DOWNLOAD_BLOCK};
 use crate::metalogger::log::Level;
-use crate::metalogger::store::{Finished, StoreError};
+use crate::metalogger::store::{Finished, StoreError, NEW_PLACEHOLDER};
 use crate::ml_log;
 
 /// Tries of one block after the first that failed (mfsmetalogger: 5, so 6 tries in all).
@@ -47,10 +47,6 @@ impl Download {
         self.file
     }
 }
-
-/// [`Finished::InvalidMetadata`]'s reason for the `MFSM NEW` placeholder of a fresh file
-/// system (not logged, as in mfsmetalogger).
-const NEW_PLACEHOLDER: &str = "MFSM NEW";
 
 /// A store error as mfsmetalogger words an errno, then the file: `ENOSPC (No space left on
 /// device), file: /var/lib/mfs/metadata_ml.tmp`.

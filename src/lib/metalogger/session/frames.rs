@@ -134,9 +134,16 @@ impl<B: Backend> Session<B> {
                 ml_log!(Level::Notice, "{}", store_error_text(&e));
                 Ok(())
             }
-            // The store refuses changes for now (too many wait in memory, or the master
-            // serves another file system): drop the link; the next registration starts
-            // from what the store has.
+            // This master serves another file system (the store refuses its changes until
+            // a download is accepted): drop it, check again later.
+            Err(e @ StoreError::ForeignMaster { .. }) => {
+                ml_log!(Level::Warning, "change {version} not logged: {e}");
+                self.foreign_at = Some(tokio::time::Instant::now());
+                Err(Disconnect)
+            }
+            // The store refuses changes for now (too many wait in memory): drop the link;
+            // the next registration resumes from what the store has, and the master
+            // replays.
             Err(e) => {
                 ml_log!(Level::Warning, "change {version} not logged: {e}");
                 Err(Disconnect)

@@ -40,6 +40,8 @@
 mod backend;
 mod clock;
 mod connect;
+#[cfg(test)]
+mod differential_tests;
 mod download;
 mod frames;
 #[cfg(test)]
@@ -79,8 +81,13 @@ pub enum Control {
 /// Why the session stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
+    /// The first connect attempt failed before a packet left (the message says why:
+    /// `can't resolve master host/port (<host>:<port>)`, a bind error); mfsmetalogger logs
+    /// `init: connection with master failed !!!` and exits with status 1 then.
     #[error("init: connection with master failed: {0}")]
     Init(String),
+    /// A store error the session cannot go on after (none today: every store error is
+    /// logged and retried).
     #[error("{0}")]
     Store(#[from] super::store::StoreError),
 }

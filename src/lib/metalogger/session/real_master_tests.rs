@@ -141,8 +141,72 @@ async fn real_master_serves_the_chain_and_a_restart_reregisters() {
     master.action("start");
     // Nothing was logged (no clients), so the new registration is rver 1 with a download.
     wait_for(&store, 6).await;
-    assert!(store.state().statuses.iter().any(|s| !s.connected));
     control.send(Control::Shutdown).await.unwrap();
     task.await.unwrap().unwrap();
     assert_eq!(store.state().aborted, 0);
+}
+
+#[tokio::test]
+#[ignore = "needs root and mfsmaster 3.0.117"]
+async fn real_master_files_reach_the_real_store() {
+    use crate::metalogger::status::Status;
+    use crate::metalogger::store::{Store, StoreSettings};
+
+    if !Path::new("/usr/sbin/mfsmaster").exists() {
+        eprintln!("skipped: no mfsmaster");
+        return;
+    }
+    let port = free_port();
+    let master = Master::new([port, free_port(), free_port()]);
+    master.action("start");
+    master.action("stop");
+    master.action("start");
+    let data = master.dir.join("ml");
+    std::fs::create_dir_all(&data).unwrap();
+    let store = Store::open(
+        &data,
+        StoreSettings {
+            back_logs: 50,
+            back_meta_keep_previous: 3,
+        },
+    )
+    .unwrap();
+    let (control, rx) = mpsc::channel(1);
+    let config = Config {
+        master_host: "localhost".into(),
+        master_port: port.to_string(),
+        master_reconnection_delay: 1,
+        data_path: data.clone(),
+        ..Config::default()
+    };
+    let task = tokio::spawn(super::run(config, store, rx));
+    let wanted = [
+        ("metadata_ml.mfs.back", "metadata.mfs.back"),
+        ("changelog_ml_back.0.mfs", "changelog.0.mfs"),
+        ("changelog_ml_back.1.mfs", "changelog.1.mfs"),
+    ];
+    for _ in 0..200 {
+        if wanted.iter().all(|(ours, _)| data.join(ours).exists()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for (ours, theirs) in wanted {
+        assert!(
+            std::fs::read(data.join(ours)).unwrap() == master.data(theirs),
+            "{ours} differs from the master's {theirs}"
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let status = Status::read_from(&data).unwrap();
+    assert!(status.connected);
+    assert_eq!(status.master, format!("localhost:{port}"));
+    assert_eq!(status.pid, std::process::id());
+    assert_eq!(
+        status.last_download.map(|d| (d.file, d.result)),
+        Some(("changelog_1".to_string(), "ok".to_string()))
+    );
+    control.send(Control::Shutdown).await.unwrap();
+    task.await.unwrap().unwrap();
+    assert!(!Status::read_from(&data).unwrap().connected);
 }

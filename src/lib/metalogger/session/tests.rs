@@ -148,14 +148,14 @@ impl Backend for FakeStore {
 }
 
 /// The fake master's end of one connection.
-struct Peer {
-    stream: TcpStream,
-    buf: Vec<u8>,
+pub(super) struct Peer {
+    pub(super) stream: TcpStream,
+    pub(super) buf: Vec<u8>,
 }
 
 impl Peer {
     /// The next frame from the metalogger as `(type, payload)`, `None` at EOF.
-    async fn recv(&mut self) -> Option<(u32, Vec<u8>)> {
+    pub(super) async fn recv(&mut self) -> Option<(u32, Vec<u8>)> {
         loop {
             if let Ok(FrameStatus::Complete(f)) = decode_frame(&self.buf) {
                 let out = (f.msg_type, f.payload.to_vec());
@@ -171,7 +171,7 @@ impl Peer {
     }
 
     /// The next frame, which must not be a NOP or EOF.
-    async fn expect(&mut self) -> (u32, Vec<u8>) {
+    pub(super) async fn expect(&mut self) -> (u32, Vec<u8>) {
         loop {
             let f = self.recv().await.expect("connection closed");
             if f.0 != ANTOAN_NOP {
@@ -180,7 +180,7 @@ impl Peer {
         }
     }
 
-    async fn send(&mut self, msg: FromMaster<'_>) {
+    pub(super) async fn send(&mut self, msg: FromMaster<'_>) {
         let mut out = Vec::new();
         msg.encode(&mut out).unwrap();
         self.stream.write_all(&out).await.unwrap();
@@ -190,7 +190,7 @@ impl Peer {
         self.stream.write_all(bytes).await.unwrap();
     }
 
-    async fn change(&mut self, version: u64, text: &str) {
+    pub(super) async fn change(&mut self, version: u64, text: &str) {
         self.send(FromMaster::LogData {
             version,
             text: text.as_bytes(),

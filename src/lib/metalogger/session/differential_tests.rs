@@ -1,0 +1,203 @@
+//! The real `mfsmetalogger` 3.0.117 and our session against the same scripted master
+//! (ignored by default; needs root and the Debian package): both must send the same
+//! frames, NOPs aside: REGISTER + START(1); the REQUESTs of a 2.5 MB file, one block with a
+//! bad CRC asked again; END; START(11), its blocks, END; START(12) answered with an error;
+//! then, after a change that shows a gap, a FIN and a fresh REGISTER + START(1) on the next
+//! tick. Run with `cargo test --lib real_metalogger -- --ignored`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+
+use super::tests::Peer;
+use super::{Control, RunError};
+use crate::format::wire::ids::*;
+use crate::format::wire::{DownloadData, DownloadInfo, FromMaster};
+use crate::metalogger::config::Config;
+use crate::metalogger::store::{Store, StoreSettings};
+
+/// One frame the metalogger sent, or `None` for the end of a connection.
+type Seen = Option<(u32, Vec<u8>)>;
+
+async fn accept(listener: &TcpListener) -> Peer {
+    let (stream, _) = tokio::time::timeout(Duration::from_secs(15), listener.accept())
+        .await
+        .expect("no connection from the metalogger")
+        .unwrap();
+    Peer {
+        stream,
+        buf: Vec::new(),
+    }
+}
+
+/// The next frame that is not a NOP, `None` at EOF (recorded in `seen`).
+async fn next(peer: &mut Peer, seen: &mut Vec<Seen>) -> Seen {
+    loop {
+        let f = tokio::time::timeout(Duration::from_secs(15), peer.recv())
+            .await
+            .expect("the metalogger went quiet");
+        if matches!(&f, Some((ANTOAN_NOP, _))) {
+            continue;
+        }
+        seen.push(f.clone());
+        return f;
+    }
+}
+
+/// Serves one file after its START: INFO, then every REQUEST (the block at `bad` with a
+/// wrong CRC once), until END (or any other frame, or EOF).
+async fn serve(peer: &mut Peer, seen: &mut Vec<Seen>, file: &[u8], bad: Option<u64>) {
+    let mut spoiled = false;
+    peer.send(FromMaster::DownloadInfo(DownloadInfo::Size(
+        file.len() as u64
+    )))
+    .await;
+    loop {
+        let Some((t, p)) = next(peer, seen).await else {
+            return;
+        };
+        if t != ANTOMA_DOWNLOAD_REQUEST {
+            return;
+        }
+        let offset = u64::from_be_bytes(p[..8].try_into().unwrap());
+        let leng = u32::from_be_bytes(p[8..12].try_into().unwrap());
+        let data = &file[offset as usize..(offset + u64::from(leng)) as usize];
+        let mut block = DownloadData::new(offset, data);
+        if bad == Some(offset) && !spoiled {
+            spoiled = true;
+            block.crc ^= 1;
+        }
+        peer.send(FromMaster::DownloadData(block)).await;
+    }
+}
+
+/// The scripted master; returns what the metalogger sent.
+async fn script(listener: &TcpListener) -> Vec<Seen> {
+    let mut seen = Vec::new();
+    let mut peer = accept(listener).await;
+    next(&mut peer, &mut seen).await; // REGISTER
+    next(&mut peer, &mut seen).await; // START(1)
+    peer.change(5, "1795335903|ACQUIRE(1,3)").await;
+    let meta: Vec<u8> = (0..2_500_000u32).map(|i| (i % 251) as u8).collect();
+    serve(&mut peer, &mut seen, &meta, Some(1_000_000)).await;
+    next(&mut peer, &mut seen).await; // START(11)
+    serve(&mut peer, &mut seen, b"5: 1795335903|ACQUIRE(1,3)\n", None).await;
+    next(&mut peer, &mut seen).await; // START(12)
+                                      // The master cannot open changelog.1.mfs.
+    peer.send(FromMaster::DownloadInfo(DownloadInfo::Error(0xFF)))
+        .await;
+    peer.change(6, "1795335904|ACCESS(1)").await;
+    peer.change(9, "1795335905|ACCESS(1)").await;
+    next(&mut peer, &mut seen).await; // EOF
+    let mut peer = accept(listener).await;
+    next(&mut peer, &mut seen).await; // REGISTER
+    next(&mut peer, &mut seen).await; // START(1)
+    seen
+}
+
+fn write_cfg(path: &Path, data: &Path, port: u16) {
+    std::fs::create_dir_all(data).unwrap();
+    std::fs::write(
+        path,
+        format!(
+            "WORKING_USER = root\nWORKING_GROUP = root\nNICE_LEVEL = 0\nDATA_PATH = {}\n\
+             MASTER_HOST = 127.0.0.1\nMASTER_PORT = {port}\nSYSLOG_IDENT = mfsmeta-diff\n",
+            data.display()
+        ),
+    )
+    .unwrap();
+}
+
+#[tokio::test]
+#[ignore = "needs root and mfsmetalogger 3.0.117"]
+async fn real_metalogger_and_session_send_the_same_frames() {
+    if !Path::new("/usr/sbin/mfsmetalogger").exists() {
+        eprintln!("skipped: no mfsmetalogger");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("mfsmeta-session-diff-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // The real one.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let cfg = dir.join("mfsmetalogger.cfg");
+    write_cfg(&cfg, &dir.join("real"), port);
+    let mut child = Command::new("mfsmetalogger")
+        .arg("-f")
+        .arg("-c")
+        .arg(&cfg)
+        .arg("start")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let real = script(&listener).await;
+    // SAFETY: kill(2) on the pid of a child this test started and has not reaped.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+    }
+    let _ = child.wait();
+
+    // Ours.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let data: PathBuf = dir.join("ours");
+    std::fs::create_dir_all(&data).unwrap();
+    let store = Store::open(
+        &data,
+        StoreSettings {
+            back_logs: 50,
+            back_meta_keep_previous: 3,
+        },
+    )
+    .unwrap();
+    let config = Config {
+        master_host: "127.0.0.1".into(),
+        master_port: port.to_string(),
+        data_path: data,
+        ..Config::default()
+    };
+    let (control, rx) = mpsc::channel(1);
+    let task: tokio::task::JoinHandle<Result<(), RunError>> =
+        tokio::spawn(super::run(config, store, rx));
+    let ours = script(&listener).await;
+    control.send(Control::Shutdown).await.unwrap();
+    task.await.unwrap().unwrap();
+    if std::env::var_os("MFSMETA_KEEP_TMP").is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    let types = |seen: &[Seen]| -> Vec<Option<u32>> {
+        seen.iter().map(|f| f.as_ref().map(|f| f.0)).collect()
+    };
+    assert_eq!(types(&ours), types(&real));
+    assert!(ours == real, "same types, different payloads");
+    // The scenario ran as intended.
+    let request = Some(ANTOMA_DOWNLOAD_REQUEST);
+    let start = Some(ANTOMA_DOWNLOAD_START);
+    let end = Some(ANTOMA_DOWNLOAD_END);
+    let register = Some(ANTOMA_REGISTER);
+    assert_eq!(
+        types(&real),
+        [
+            register, start, request, request, request, request, end, start, request, end, start,
+            None, register, start
+        ]
+    );
+    assert_eq!(
+        real[3],
+        Some((
+            ANTOMA_DOWNLOAD_REQUEST,
+            [&1_000_000u64.to_be_bytes()[..], &1_000_000u32.to_be_bytes()].concat()
+        ))
+    );
+    assert_eq!(real[3], real[4]);
+    assert_eq!(real[7], Some((ANTOMA_DOWNLOAD_START, vec![11])));
+    assert_eq!(real[10], Some((ANTOMA_DOWNLOAD_START, vec![12])));
+    assert_eq!(real[12].as_ref().map(|f| f.1[0]), Some(1));
+}
