@@ -626,6 +626,45 @@ fn restart_resumes_without_download() {
     w.finish_and_check_restore("restart");
 }
 
+/// A restart right after a LOG_ROTATE with no change since (so there is no
+/// `changelog_ml.0.mfs`, only `changelog_ml.1.mfs`) resumes from the rotated log's last line,
+/// and the folder restores without a hole.
+#[test]
+fn restart_after_rotation_resumes_from_the_rotated_log() {
+    let mut w = World::new("ml-rotate", &[]);
+    let last = w.healthy_start(20);
+    let before = read(&w.data().join("changelog_ml.0.mfs"));
+    w.master.rotate();
+    let log1 = w.data().join("changelog_ml.1.mfs");
+    let log0 = w.data().join("changelog_ml.0.mfs");
+    wait_until("changelog_ml.0.mfs rotated to changelog_ml.1.mfs", || {
+        log1.exists() && !log0.exists()
+    });
+    assert_eq!(
+        read(&log1),
+        before,
+        "the rotated log is the old changelog_ml.0.mfs"
+    );
+    assert!(w.ours.stop().success());
+    let from = w.master.event_count();
+    w.ours.start();
+    w.master
+        .wait_events("REGISTER after the restart", from, WAIT, |ev| {
+            ev.iter().any(|e| matches!(e, Event::Register { .. }))
+        });
+    let regs = registers_since(&w.master, from);
+    assert_eq!(
+        regs.first().map(|r| (r.1, r.2)),
+        Some((2, Some(last + 1))),
+        "the resume point after a rotation is the last line of changelog_ml.1.mfs"
+    );
+    let made = w.master.publish(5);
+    w.ours.wait_logged(made, WAIT);
+    let lines = contiguous_lines(&log0);
+    assert_eq!(lines.first().map(|l| l.0), Some(last + 1));
+    w.finish_and_check_restore("rotation, then restart");
+}
+
 /// A torn last line (a crash mid-write) is cut off before anything is appended, the cut is
 /// logged with its byte offset, and the resume starts right after the last whole line.
 #[test]
