@@ -9,6 +9,9 @@
 //! Every daemon here talks to 127.0.0.1 on a port nothing listens on, in its own temp
 //! DATA_PATH, and is stopped by the test.
 
+mod fake_master;
+mod harness;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -688,4 +691,57 @@ fn reload_rereads_a_relative_config_path_and_status_shows_it() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout)
         .starts_with("last status, written before the daemon stopped:"));
+}
+
+#[test]
+fn status_and_info_report_a_connected_daemon() {
+    let fixture = fake_master::Fixture::real("namespace-rich");
+    let master = fake_master::FakeMaster::start(fixture, 3);
+    let s = Setup::new("connected", "");
+    let text = std::fs::read_to_string(&s.cfg).unwrap();
+    let text = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("MASTER_PORT") {
+                format!("MASTER_PORT = {}", master.port())
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&s.cfg, text + "\n").unwrap();
+    let mut child = s.spawn_foreground(BIN, &["start"]);
+    s.wait_child(&mut child);
+    let status_with = |want: &str| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let out = s.run(BIN, &["status"]);
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            if text.contains(want) {
+                return text;
+            }
+            assert!(Instant::now() < deadline, "{want:?} never shown:\n{text}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    status_with("connected: yes");
+    // Changes made once it is registered reach it through the stream.
+    status_with(": ok");
+    let last = master.publish(5);
+    let text = status_with(&format!("last version: {last} (change made "));
+    assert!(
+        text.contains(&format!("master: 127.0.0.1:{}", master.port())),
+        "{text}"
+    );
+    assert!(text.contains("lag: "), "{text}");
+    assert_eq!(s.run(BIN, &["info"]).status.code(), Some(0));
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(s.run(BIN, &["stop"]).status.code(), Some(0));
+    let (status, log) = finish(child);
+    assert!(status.success(), "{status:?}\n{log}");
+    assert!(
+        log.contains(&format!("connected, last version: {last}")),
+        "SIGUSR1 status line missing:\n{log}"
+    );
 }
