@@ -459,8 +459,13 @@ impl Store {
                     names::CHANGELOG_0
                 );
             }
+            let existed = path.exists();
             let file = OpenOptions::new().append(true).create(true).open(&path)?;
             let len = file.metadata()?.len();
+            if !existed {
+                // The new name must survive a power loss too, not only the lines in it.
+                sync_dir(&self.dir)?;
+            }
             Ok((file, len))
         });
         match opened {

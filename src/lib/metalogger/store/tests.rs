@@ -723,3 +723,29 @@ fn changes_wait_in_memory_while_the_log_cannot_be_opened() {
     s.flush().unwrap();
     assert_eq!(d.read(CHANGELOG_0), lines(1, 4));
 }
+
+#[test]
+fn folders_written_by_mfsmetalogger_resume_at_their_last_change() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/real");
+    let mut checked = 0;
+    for case in fs::read_dir(&root).unwrap().flatten() {
+        let ml = case.path().join("metalogger");
+        let Ok(list) = fs::read_dir(&ml) else {
+            continue;
+        };
+        let d = TestDir::new("real-folder");
+        for e in list.flatten() {
+            fs::copy(e.path(), d.path().join(e.file_name())).unwrap();
+        }
+        let last_line = d
+            .read(CHANGELOG_0)
+            .lines()
+            .last()
+            .map(|l| l.split(':').next().unwrap().parse::<u64>().unwrap())
+            .unwrap();
+        let s = Store::open(d.path(), settings(50, 3)).unwrap();
+        assert_eq!(s.last_version(), last_line, "{}", ml.display());
+        checked += 1;
+    }
+    assert!(checked >= 5);
+}
