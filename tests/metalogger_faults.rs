@@ -17,6 +17,15 @@
 //! into a dated subfolder, a refusal to follow a master with another metadata id, and
 //! reloads that neither crash nor drop the connection (META_DOWNLOAD_FREQ and
 //! MASTER_RECONNECTION_DELAY 0 → 1, which crash the original).
+//!
+//! `MFSMETA_METALOGGER_UNDER_TEST=/usr/sbin/mfsmetalogger cargo test --test
+//! metalogger_faults` runs the same tests against the original, which checks the fake master
+//! against a real client. MooseFS 3.0.117 passes the healthy case (byte-identical files), the
+//! CRC retry and the cut download, and fails the others where the issue asks for more than
+//! it does: it leaves `metadata_ml.tmp` after six bad blocks, deletes its logs on a gap,
+//! says nothing on a full disk or a mute master, segfaults on the reloads, registers with
+//! rver 1 and downloads everything after every restart, and follows a master with another
+//! metadata id.
 
 mod fake_master;
 mod harness;
