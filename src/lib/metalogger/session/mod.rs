@@ -16,12 +16,15 @@
 //!
 //! Where it differs from mfsmetalogger 3.0.117, on purpose:
 //! - **Resume after a restart**: REGISTER is rver 2 with `first_wanted = last + 1`
-//!   whenever the store has a last version, not only after a reconnect in one process.
-//!   The first registration of a process still downloads the metadata (as mfsmetalogger
-//!   does at every start), so the backup files are fresh after a restart.
+//!   whenever the store has a last version, not only after a reconnect in one process, and
+//!   like any rver 2 registration it starts no download (mfsmetalogger registers fresh and
+//!   downloads everything at every start). A master that cannot continue the stream shows
+//!   a gap at its first change, and the gap path downloads.
 //! - **Reload keeps the connection** when `MASTER_HOST`, `MASTER_PORT`, `BIND_HOST` and
 //!   `MASTER_TIMEOUT` did not change (mfsmetalogger always reconnects); timers change
 //!   period in place, 0 → non-zero included.
+//! - **A mute master is logged**: `Master timed out: nothing received for <T> s` when the
+//!   link is dropped after `MASTER_TIMEOUT` s of silence (mfsmetalogger says nothing).
 //! - **No "old master" mode** (spec §5.7): mfsmetalogger latches it for the life of the
 //!   process whenever a connection drops during a changelog download, which on any master
 //!   since 1.6.18 (all that speak this protocol's 3.0 form) only means a network hiccup,
@@ -200,8 +203,6 @@ struct Session<B> {
     reconnect: Ticker,
     periodic_download: Ticker,
     second: Ticker,
-    /// A registration happened in this process (the first one downloads the metadata).
-    registered_once: bool,
     /// When a master last turned out to serve another file system.
     foreign_at: Option<Instant>,
     last_change_time: Option<u64>,
@@ -226,7 +227,6 @@ impl<B: Backend> Session<B> {
             connect_timeout: tuning.connect_timeout,
             resolved: Resolved::default(),
             conn: None,
-            registered_once: false,
             foreign_at: None,
             last_change_time: None,
             last_received_at: None,
@@ -299,8 +299,16 @@ impl<B: Backend> Session<B> {
                         let _ = ToMaster::Nop.encode(&mut conn.out);
                     }
                 }
-                // Silent, as in mfsmetalogger.
-                Event::Timeout => self.disconnect(),
+                // mfsmetalogger drops the link silently here, which leaves an operator
+                // guessing; one line says why.
+                Event::Timeout => {
+                    ml_log!(
+                        Level::Notice,
+                        "Master timed out: nothing received for {} s",
+                        timeout.as_secs()
+                    );
+                    self.disconnect();
+                }
             }
             self.write_out().await;
         }
@@ -336,9 +344,9 @@ impl<B: Backend> Session<B> {
         // REGISTER always encodes.
         let _ = ToMaster::Register(register).encode(&mut conn.out);
         self.conn = Some(conn);
-        let download = last == 0 || !self.registered_once || self.foreign_at.is_some();
-        self.registered_once = true;
-        if download {
+        // A fresh registration downloads everything; so does a retry after a foreign
+        // verdict, to check the master's metadata id again.
+        if last == 0 || self.foreign_at.is_some() {
             self.start_download(FileNum::Metadata);
         }
         self.write_out().await;

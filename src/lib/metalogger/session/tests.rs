@@ -186,7 +186,7 @@ impl Peer {
         self.stream.write_all(&out).await.unwrap();
     }
 
-    async fn send_raw(&mut self, bytes: &[u8]) {
+    pub(super) async fn send_raw(&mut self, bytes: &[u8]) {
         self.stream.write_all(bytes).await.unwrap();
     }
 
@@ -321,10 +321,12 @@ async fn a_restart_resumes_with_rver_2_from_the_last_logged_version() {
     store.state().last = 12;
     let h = start(store, |_| {}).await;
     let mut peer = h.accept().await;
-    let bytes = read_exact(&mut peer, 32).await;
-    assert_eq!(bytes[..23], REGISTER_RESUME_13);
-    // The first registration of a process still refreshes the backups.
-    assert_eq!(bytes[23..], START_1);
+    let bytes = read_exact(&mut peer, 23).await;
+    assert_eq!(bytes[..], REGISTER_RESUME_13);
+    // No download: the next frame is the NOP after a third of the timeout.
+    let t0 = Instant::now();
+    assert_eq!(peer.recv().await.map(|f| f.0), Some(ANTOAN_NOP));
+    assert!(t0.elapsed() >= Duration::from_secs(3));
     h.stop().await;
 }
 
@@ -454,10 +456,7 @@ async fn a_gap_drops_the_link_and_the_next_tick_registers_fresh() {
     store.state().last = 5;
     let h = start(store, |_| {}).await;
     let mut peer = h.accept().await;
-    assert_eq!(peer.expect().await.1[0], 2); // rver 2
-    peer.expect().await; // START(1)
-    peer.send(FromMaster::DownloadInfo(DownloadInfo::Error(0xFF)))
-        .await;
+    assert_eq!(peer.expect().await.1[0], 2); // rver 2, no download
     peer.change(6, "1|A").await;
     peer.change(9, "1|B").await;
     assert_eq!(peer.recv().await, None);
@@ -690,9 +689,6 @@ async fn a_store_that_refuses_changes_drops_the_link_and_resumes_from_its_last_v
     let h = start(store, |_| {}).await;
     let mut peer = h.accept().await;
     peer.expect().await; // REGISTER
-    peer.expect().await; // START(1)
-    peer.send(FromMaster::DownloadInfo(DownloadInfo::Error(0xFF)))
-        .await;
     peer.change(42, "1|A").await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     h.store.state().refuse_appends = true;

@@ -233,6 +233,14 @@ impl Store {
                 theirs,
             });
         }
+        // While memory is full every change is refused, gap or not: the session reconnects
+        // and the master replays from `last + 1` (a gap is judged once there is room).
+        if let Err(b) = self.log.check_room(text) {
+            return Err(StoreError::Backlog {
+                path: self.dir.join(names::CHANGELOG_0),
+                pending: b.pending,
+            });
+        }
         if self.last > 0 && version != self.last.wrapping_add(1) {
             return Ok(self.gap(version));
         }
@@ -407,8 +415,20 @@ impl Store {
     /// The first change of a new stream: if `changelog_ml.0.mfs` holds lines of an earlier
     /// stream, rotate it away so that versions never jump inside one file.
     fn begin_stream(&mut self, version: u64) {
+        if self.log.pending_bytes() > 0 {
+            self.ensure_open();
+        }
         let _ = self.log.flush();
         self.log.detach();
+        // Lines of the old stream the disk did not take cannot go first in the new file.
+        if let Some((first, count)) = self.log.pending_summary() {
+            self.log.discard_pending();
+            crate::ml_log!(
+                Level::Warning,
+                "{count} changes from {first} of the previous stream could not be written to {}: dropped",
+                names::CHANGELOG_0
+            );
+        }
         if recovery::non_empty(&self.dir.join(names::CHANGELOG_0)) {
             rotation::shift_changelogs(&self.dir, self.settings.back_logs);
             let _ = sync_dir(&self.dir);

@@ -145,7 +145,7 @@ fn covered_from(files: &[InputBytes], base: u64, upto: u64) -> (u64, Option<u64>
             continue;
         }
         if e.id > next {
-            return (next - 1, Some(e.id));
+            return (next.saturating_sub(1), Some(e.id));
         }
         next += 1;
     }
@@ -258,8 +258,8 @@ pub fn recover(dir: &Path) -> io::Result<Recovered> {
     let (covered, hole) = covered_from(&files, base_version, last);
     if covered < last {
         let missing = match hole {
-            Some(after) => format!("[{}-{}]", covered + 1, after - 1),
-            None => format!("[{}-{last}]", covered + 1),
+            Some(after) => format!("[{}-{}]", covered.saturating_add(1), after - 1),
+            None => format!("[{}-{last}]", covered.saturating_add(1)),
         };
         return fresh(format!(
             "changes {missing} are in no changelog there (metadata {base_name} has version {base_version}, {newest_name} ends at {last})"
@@ -278,4 +278,58 @@ pub fn recover(dir: &Path) -> io::Result<Recovered> {
 /// Whether `path` holds at least one byte.
 pub fn non_empty(path: &Path) -> bool {
     fs::metadata(path).is_ok_and(|m| m.len() > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metalogger::store::tests::{fake_metadata, TestDir};
+
+    #[test]
+    fn odd_bases_and_files_do_not_panic() {
+        // Metadata version 0, a changelog starting at 5, a file with no digits.
+        let d = TestDir::new("odd");
+        d.write(names::METADATA_BACK, fake_metadata(0, 1));
+        d.write(names::CHANGELOG_0, "5: a\n6: b\n");
+        d.write("changelog_ml.1.mfs", "garbage\nmore\n");
+        d.write("changelog_ml.2.mfs", "\n\n");
+        let r = recover(d.path()).unwrap();
+        assert_eq!(r.last_version, 0, "0..=4 are missing");
+        assert_eq!(r.meta_id, Some(1));
+    }
+
+    #[test]
+    fn two_metadata_ids_in_one_folder_mean_no_resume() {
+        let d = TestDir::new("two-ids");
+        d.write(names::METADATA_BACK, fake_metadata(1, 1));
+        d.write("metadata_ml.mfs.back.1", fake_metadata(1, 2));
+        d.write(names::CHANGELOG_0, "1: a\n");
+        let r = recover(d.path()).unwrap();
+        assert_eq!(r.last_version, 0);
+        assert_eq!(
+            r.meta_id,
+            Some(1),
+            "metadata_ml.mfs.back's id is the folder's"
+        );
+    }
+
+    #[test]
+    fn a_torn_line_without_any_newline_empties_the_file() {
+        let d = TestDir::new("all-torn");
+        d.write(names::CHANGELOG_0, "123: no end");
+        assert_eq!(
+            cut_torn_tail(&d.path().join(names::CHANGELOG_0)).unwrap(),
+            Some((0, 11))
+        );
+        assert_eq!(d.read(names::CHANGELOG_0), "");
+        // Longer than one search block.
+        let long = format!("1: a\n{}", "x".repeat(200_000));
+        d.write(names::CHANGELOG_0, &long);
+        assert_eq!(
+            cut_torn_tail(&d.path().join(names::CHANGELOG_0)).unwrap(),
+            Some((5, 200_000))
+        );
+        assert_eq!(d.read(names::CHANGELOG_0), "1: a\n");
+        assert_eq!(cut_torn_tail(&d.path().join("missing")).unwrap(), None);
+    }
 }

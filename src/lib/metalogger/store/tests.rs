@@ -587,7 +587,14 @@ fn a_store_refuses_changes_past_its_memory_bound_without_moving_the_version() {
     assert!(matches!(e, StoreError::Backlog { .. }), "{e}");
     assert_eq!(s.last_version(), v - 1, "the refused change is not counted");
     assert!(before < v);
-    // Once the lines are written, the next change is taken.
+    // While memory is full, a later version is refused too, not taken for a gap: the
+    // session reconnects and the master replays from last + 1.
+    assert!(matches!(
+        s.append(v + 3, b"17953|OP(with some text)"),
+        Err(StoreError::Backlog { .. })
+    ));
+    assert_eq!(s.last_version(), v - 1);
+    // Once the lines are written, the replayed change is taken.
     s.flush().unwrap();
     assert_eq!(s.append(v, b"again").unwrap(), Appended::Logged);
 }
