@@ -820,6 +820,10 @@ fn other_metadata_id_is_refused() {
     let our_id = w.fixture.metadata_id();
     assert_ne!(other_id, our_id);
     let offset = w.ours.start();
+    // The master's next changes reach ours only once it has registered.
+    w.master.wait_events("REGISTER", 0, WAIT, |ev| {
+        ev.iter().any(|e| matches!(e, Event::Register { .. }))
+    });
     w.master.publish(10);
     let line = w.ours.wait_log(offset, "metadata id", WAIT);
     std::thread::sleep(Duration::from_secs(2));
