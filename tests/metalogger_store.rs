@@ -95,16 +95,24 @@ fn download_all(store: &mut Store, image: &[u8], back0: &[u8], back1: &[u8]) {
     download(store, FileNum::Changelog1, back1);
 }
 
-/// A copy of the files at the top level of `dir`, as an operator would copy a metalogger's
-/// folder to a new master (temp files included: `mfsmaster -a` reads `metadata_ml.tmp`,
-/// which is how a fresh file system's `MFSM NEW` placeholder restores).
+/// A copy of `dir`, as an operator would copy a metalogger's folder to a new master: temp
+/// files included (`mfsmaster -a` reads `metadata_ml.tmp`, which is how a fresh file
+/// system's `MFSM NEW` placeholder restores), and subfolders too (a restore must not read
+/// the `gap-*` folders).
 fn copy_folder(dir: &Path, label: &str) -> TempDir {
-    let copy = TempDir::new(label).unwrap();
-    for e in fs::read_dir(dir).unwrap().flatten() {
-        if e.file_type().unwrap().is_file() {
-            fs::copy(e.path(), copy.path().join(e.file_name())).unwrap();
+    fn copy_into(from: &Path, to: &Path) {
+        for e in fs::read_dir(from).unwrap().flatten() {
+            let target = to.join(e.file_name());
+            if e.file_type().unwrap().is_dir() {
+                fs::create_dir(&target).unwrap();
+                copy_into(&e.path(), &target);
+            } else {
+                fs::copy(e.path(), target).unwrap();
+            }
         }
     }
+    let copy = TempDir::new(label).unwrap();
+    copy_into(dir, copy.path());
     copy
 }
 

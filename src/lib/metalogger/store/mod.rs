@@ -385,10 +385,12 @@ impl Store {
         }
     }
 
-    /// Bytes used by the files in DATA_PATH (for the status), counting the subfolders this
-    /// store creates (`gap-*`, `foreign-*`).
+    /// Bytes used by the files in DATA_PATH (for the status), counting the `gap-*`
+    /// subfolders this store creates, and each hard-linked file once.
     pub fn bytes_used(&self) -> u64 {
-        fn files_in(dir: &Path, depth: u32) -> u64 {
+        use std::collections::HashSet;
+        use std::os::unix::fs::MetadataExt;
+        fn files_in(dir: &Path, depth: u32, seen: &mut HashSet<(u64, u64)>) -> u64 {
             let Ok(list) = fs::read_dir(dir) else {
                 return 0;
             };
@@ -396,20 +398,22 @@ impl Store {
             for entry in list.flatten() {
                 let Ok(meta) = entry.metadata() else { continue };
                 if meta.is_file() {
-                    total += meta.len();
+                    if seen.insert((meta.dev(), meta.ino())) {
+                        total += meta.len();
+                    }
                 } else if meta.is_dir() && depth == 0 {
                     let name = entry.file_name();
                     let name = name.to_string_lossy();
                     if name.starts_with(names::GAP_PREFIX)
                         || name.starts_with(names::FOREIGN_PREFIX)
                     {
-                        total += files_in(&entry.path(), 1);
+                        total += files_in(&entry.path(), 1, seen);
                     }
                 }
             }
             total
         }
-        files_in(&self.dir, 0)
+        files_in(&self.dir, 0, &mut HashSet::new())
     }
 
     /// The first change of a new stream: if `changelog_ml.0.mfs` holds lines of an earlier
@@ -525,6 +529,17 @@ impl Store {
                             m.linked.join(", ")
                         }
                     );
+                    for old in aside::prune_subfolders(
+                        &self.dir,
+                        names::GAP_PREFIX,
+                        aside::GAP_FOLDERS_KEPT,
+                    ) {
+                        crate::ml_log!(
+                            Level::Notice,
+                            "{old} removed (only the newest {} gap folders are kept)",
+                            aside::GAP_FOLDERS_KEPT
+                        );
+                    }
                     folder
                 }
                 None => self

@@ -541,8 +541,47 @@ fn bytes_used_counts_files_and_gap_folders() {
     fs::write(d.path().join("gap-x/changelog_ml.0.mfs"), "abc").unwrap();
     fs::create_dir(d.path().join("other")).unwrap();
     fs::write(d.path().join("other/big"), "abcdefgh").unwrap();
+    fs::hard_link(
+        d.path().join(METADATA_BACK),
+        d.path().join("gap-x").join(METADATA_BACK),
+    )
+    .unwrap();
     let s = Store::open(d.path(), settings(5, 3)).unwrap();
-    assert_eq!(s.bytes_used(), 8);
+    assert_eq!(
+        s.bytes_used(),
+        8,
+        "a hard link counts once, other folders not at all"
+    );
+}
+
+#[test]
+fn only_the_newest_gap_folders_are_kept() {
+    let d = TestDir::new("gap-prune");
+    for old in [
+        "gap-20200101-000000",
+        "gap-20200101-000001",
+        "gap-20200101-000001.1",
+    ] {
+        fs::create_dir(d.path().join(old)).unwrap();
+    }
+    let mut s = Store::open(d.path(), settings(5, 3)).unwrap();
+    feed(&mut s, 1, 2);
+    let Appended::Gap { moved_to, .. } = s.append(5, b"x").unwrap() else {
+        panic!("no gap")
+    };
+    let new = format!("{}/", moved_to.file_name().unwrap().to_str().unwrap());
+    assert_eq!(
+        d.names(),
+        vec![
+            "gap-20200101-000001.1/".to_string(),
+            "gap-20200101-000001/".to_string(),
+            new
+        ]
+        .into_iter()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect::<Vec<_>>()
+    );
 }
 
 #[test]
