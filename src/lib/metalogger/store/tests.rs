@@ -704,3 +704,22 @@ fn a_full_disk_loses_no_change_and_leaves_no_torn_line() {
     assert_eq!(d.read(CHANGELOG_0), lines(1, 2000));
     drop(s);
 }
+
+#[test]
+fn changes_wait_in_memory_while_the_log_cannot_be_opened() {
+    let d = TestDir::new("no-open");
+    // A folder where the file should be: opening it for appending fails.
+    fs::create_dir(d.path().join(CHANGELOG_0)).unwrap();
+    let mut s = Store::open(d.path(), settings(5, 3)).unwrap();
+    feed(&mut s, 1, 3);
+    s.flush().unwrap();
+    assert_eq!(
+        s.last_version(),
+        3,
+        "nothing is lost, so the version moves on"
+    );
+    fs::remove_dir(d.path().join(CHANGELOG_0)).unwrap();
+    feed(&mut s, 4, 4);
+    s.flush().unwrap();
+    assert_eq!(d.read(CHANGELOG_0), lines(1, 4));
+}
