@@ -167,7 +167,7 @@ fn lifecycle_start_test_refuse_reload_info_stop() {
         "life",
         "META_DOWNLOAD_FREQ = 0\nMASTER_RECONNECTION_DELAY = 0\n",
     );
-    let mut child = s.spawn_foreground(BIN, &["start"]);
+    let mut child = s.spawn_foreground(BIN, &["-u", "start"]);
     let pid = s.wait_child(&mut child);
     assert_eq!(pid, child.id());
     assert_eq!(
@@ -209,6 +209,16 @@ fn lifecycle_start_test_refuse_reload_info_stop() {
 
     let (status, log) = finish(child);
     assert!(status.success(), "daemon exit {status:?}\n{log}");
+    // With -u a reload reports the reloadable options left at their default, as
+    // mfsmetalogger does.
+    let after_reload = log
+        .split("reloading config files")
+        .nth(1)
+        .unwrap_or_default();
+    assert!(
+        after_reload.contains("config: using default value for option 'BIND_HOST' - '*'"),
+        "{log}"
+    );
     for want in [
         "reloading config files",
         "log extra info",
@@ -744,4 +754,31 @@ fn status_and_info_report_a_connected_daemon() {
         log.contains(&format!("connected, last version: {last}")),
         "SIGUSR1 status line missing:\n{log}"
     );
+}
+
+#[test]
+fn reload_with_u_logs_what_mfsmetalogger_logs() {
+    if !real_installed() {
+        eprintln!("skipped: {REAL} not installed or not root");
+        return;
+    }
+    let s = Setup::new("reload-u", "");
+    let mut got = Vec::new();
+    for bin in [REAL, BIN] {
+        let mut child = s.spawn_foreground(bin, &["-u", "start"]);
+        s.wait_child(&mut child);
+        assert_eq!(s.run(BIN, &["reload"]).status.code(), Some(0));
+        std::thread::sleep(Duration::from_millis(500));
+        assert_eq!(s.run(BIN, &["stop"]).status.code(), Some(0));
+        let (status, log) = finish(child);
+        assert!(status.success(), "{bin}: {status:?}\n{log}");
+        let after = log
+            .split("reloading config files")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{bin} did not reload:\n{log}"))
+            .to_string();
+        got.push(config_lines(&after));
+    }
+    assert!(got[0].len() >= 5, "{:?}", got[0]);
+    assert_eq!(got[1], got[0], "ours vs mfsmetalogger");
 }

@@ -23,9 +23,11 @@
 //!   line of ours is the master's own line for that version, and our folder has no hole
 //!   from its metadata version to the master's last change.
 //!
-//! Not tested here, and known: the real mfsmetalogger itself fails this scenario when it is
-//! the one killed (its next start glues a new line onto the torn one, and
-//! `mfsmaster -a restore` then stops at a hole: spec metalogger-files.md §2.4).
+//! The real mfsmetalogger itself fails this scenario when it is the one killed: its next
+//! start glues a new line onto the torn one (spec metalogger-files.md §2.4). Run
+//! `MFSMETA_METALOGGER_UNDER_TEST=/usr/sbin/mfsmetalogger cargo test --test metalogger_real`
+//! to see it: the test stops at `change N differs from another file of the folder (a glued
+//! line?)`.
 //!
 //! One narrow normalisation, the same as in `restore_scenarios_differential.rs`: a chunk's
 //! `lockedto` (`t:` of `CHUNK` records) is stored as 0 once the wall clock has passed it, so

@@ -731,6 +731,10 @@ impl Conn {
             let shared = self.shared.clone();
             let change = {
                 let mut st = shared.state.lock().unwrap_or_else(|e| e.into_inner());
+                if st.faults.mute {
+                    // Set since this pass began: a hung master sends nothing more.
+                    return Next::Go;
+                }
                 if st.rotations.len() > self.rotations_passed {
                     self.rotations_passed += 1;
                     drop(st);

@@ -25,7 +25,7 @@ pub mod runner;
 use std::path::{Path, PathBuf};
 
 use self::actions::LockOutcome;
-use self::cli::{Action, Args, Parsed};
+use self::cli::{Args, Parsed};
 use self::process::MsgChannel;
 use crate::metalogger::config::{
     Config, ConfigFile, Loaded, ReadBy, DEFAULT_CONFIG_PATH, OLD_CONFIG_PATH,
@@ -210,9 +210,6 @@ fn run_action(args: &Args, (config_path, loaded): (PathBuf, Loaded)) -> i32 {
             return code;
         }
     };
-    if args.action == Action::Restore {
-        return 0;
-    }
     if config.lock_memory {
         process::lock_memory();
     }
@@ -230,6 +227,7 @@ fn run_action(args: &Args, (config_path, loaded): (PathBuf, Loaded)) -> i32 {
         },
         config_path,
         foreground: args.foreground,
+        log_undefined: args.log_undefined,
         msg,
     });
     drop(lock);
