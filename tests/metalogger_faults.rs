@@ -49,10 +49,13 @@ const VERSION_3_0_117: u32 = 0x0003_00EA;
 const WAIT: Duration = Duration::from_secs(15);
 
 /// One test's world: a temporary folder, the fake master, our metalogger (not started).
+/// Fields drop in this order: ours is killed, the master stops, a tmpfs is unmounted, and
+/// then the folder goes.
 struct World {
-    tmp: TempDir,
-    master: FakeMaster,
     ours: Ours,
+    master: FakeMaster,
+    _mount: Option<Tmpfs>,
+    tmp: TempDir,
     fixture: Fixture,
 }
 
@@ -63,9 +66,10 @@ impl World {
         let master = FakeMaster::start(fixture.clone(), MADE_BEFORE);
         let ours = Ours::new(tmp.path(), master.port(), extra);
         World {
-            tmp,
-            master,
             ours,
+            master,
+            _mount: None,
+            tmp,
             fixture,
         }
     }
@@ -507,14 +511,15 @@ fn full_disk_keeps_whole_lines_and_recovers() {
     }
     let tmp = TempDir::new("ml-fulldisk").expect("temp folder");
     let mnt = tmp.path().join("tmpfs");
-    let _mount = Tmpfs::mount(&mnt, "512k");
+    let mount = Some(Tmpfs::mount(&mnt, "512k"));
     let fixture = Fixture::real(CASE);
     let master = FakeMaster::start(fixture.clone(), MADE_BEFORE);
     let ours = Ours::with_data_path(tmp.path(), &mnt.join("data"), master.port(), &[]);
     let mut w = World {
-        tmp,
-        master,
         ours,
+        master,
+        _mount: mount,
+        tmp,
         fixture,
     };
     let last = w.healthy_start(10);
@@ -564,14 +569,15 @@ fn full_disk_during_a_download_keeps_the_last_good_metadata() {
     }
     let tmp = TempDir::new("ml-fulldisk-dl").expect("temp folder");
     let mnt = tmp.path().join("tmpfs");
-    let _mount = Tmpfs::mount(&mnt, "512k");
+    let mount = Some(Tmpfs::mount(&mnt, "512k"));
     let fixture = Fixture::real(CASE);
     let master = FakeMaster::start(fixture.clone(), MADE_BEFORE);
     let ours = Ours::with_data_path(tmp.path(), &mnt.join("data"), master.port(), &[]);
     let mut w = World {
-        tmp,
-        master,
         ours,
+        master,
+        _mount: mount,
+        tmp,
         fixture,
     };
     w.healthy_start(10);
