@@ -27,12 +27,12 @@
 //! What the store does beyond 3.0.117 (each is a documented, tested choice):
 //!
 //! * lines are written whole or not at all, kept in memory while the disk refuses them,
-//!   and synced once per flush ([`changelog_log`]);
+//!   and synced once per flush (`changelog_log.rs`);
 //! * a new stream (the first change accepted while `last_version()` is 0) starts in a new
 //!   `changelog_ml.0.mfs`: an old non-empty `.0` is rotated to `.1` first, so no file has a
 //!   jump in its versions (`mfsmaster -a` ignores the rest of a file after a jump of 10000
 //!   or more, or after a step backwards);
-//! * a gap moves the changelogs aside instead of deleting them ([`aside`]);
+//! * a gap moves the changelogs aside instead of deleting them (`aside.rs`);
 //! * an invalid or foreign downloaded image is removed (not left as `metadata_ml.tmp`,
 //!   which `mfsmaster -a` would consider); only the `MFSM NEW` placeholder stays, as in
 //!   3.0.117, because `mfsmaster -a` restores a fresh file system from it;
@@ -187,7 +187,7 @@ pub struct Store {
 
 impl Store {
     /// Opens DATA_PATH: cuts torn last lines of `changelog_ml.<n>.mfs`, finds the metadata
-    /// id of the files there and the version to resume after (see [`recovery`]).
+    /// id of the files there and the version to resume after (see `recovery.rs`).
     pub fn open(dir: &Path, settings: StoreSettings) -> Result<Store, StoreError> {
         let found = recovery::recover(dir).map_err(|e| StoreError::io(dir, e))?;
         Ok(Store {
@@ -270,7 +270,7 @@ impl Store {
     /// Writes buffered whole lines to the file, then fdatasyncs it (the session calls it
     /// every second, on disconnect and before exit). A full disk is not an error here: the
     /// lines stay in memory and the next flush tries again (logged once, see
-    /// [`changelog_log`]); [`Store::append`] reports when memory runs out.
+    /// `changelog_log.rs`); [`Store::append`] reports when memory runs out.
     pub fn flush(&mut self) -> Result<(), StoreError> {
         if self.log.pending_bytes() > 0 {
             self.ensure_open();
@@ -459,8 +459,13 @@ impl Store {
                     names::CHANGELOG_0
                 );
             }
+            let existed = path.exists();
             let file = OpenOptions::new().append(true).create(true).open(&path)?;
             let len = file.metadata()?.len();
+            if !existed {
+                // The new name must survive a power loss too, not only the lines in it.
+                sync_dir(&self.dir)?;
+            }
             Ok((file, len))
         });
         match opened {

@@ -183,26 +183,41 @@ pub fn folder_meta_id(dir: &Path) -> Option<u64> {
 
 /// Looks at DATA_PATH (see the module documentation).
 pub fn recover(dir: &Path) -> io::Result<Recovered> {
+    // Regular files only: a folder or a socket of a changelog's name is nobody's changelog.
     let mut entries: Vec<String> = Vec::new();
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
+        if !entry.file_type().is_ok_and(|t| t.is_file()) {
+            continue;
+        }
         if let Ok(name) = entry.file_name().into_string() {
             entries.push(name);
         }
     }
     entries.sort();
-    // 1. Torn tails.
+    // 1. Torn tails. A file that cannot be read or cut is reported, and then there is no
+    // resume (its end is unknown).
     let mut logs: Vec<(u64, String)> = entries
         .iter()
         .filter_map(|n| names::changelog_number(n).map(|k| (k, n.clone())))
         .collect();
     logs.sort();
+    let mut unreadable = None;
     for (_, name) in &logs {
-        if let Some((at, cut)) = cut_torn_tail(&dir.join(name))? {
-            crate::ml_log!(
+        match cut_torn_tail(&dir.join(name)) {
+            Ok(Some((at, cut))) => crate::ml_log!(
                 Level::Warning,
                 "{name}: cut a torn last line at byte {at} ({cut} bytes, written by a process that was stopped mid-line)"
-            );
+            ),
+            Ok(None) => {}
+            Err(e) => {
+                crate::ml_log!(
+                    Level::Warning,
+                    "{name}: can't check its last line: {}",
+                    super::errno::errno_text(&e)
+                );
+                unreadable.get_or_insert_with(|| name.clone());
+            }
         }
     }
     let back_id = back_meta_id(dir);
@@ -219,7 +234,8 @@ pub fn recover(dir: &Path) -> io::Result<Recovered> {
         if fs::metadata(&path).map(|m| m.len()).unwrap_or(0) == 0 {
             continue;
         }
-        newest = Some((name.clone(), last_version_of(&path)?));
+        // An unreadable file counts as one without a version (no resume).
+        newest = Some((name.clone(), last_version_of(&path).unwrap_or(0)));
         break;
     }
     let fresh = |why: String| {
@@ -239,6 +255,9 @@ pub fn recover(dir: &Path) -> io::Result<Recovered> {
             meta_id,
         });
     };
+    if let Some(name) = unreadable {
+        return fresh(format!("{name} cannot be read"));
+    }
     if last == 0 {
         return fresh(format!("the last line of {newest_name} has no version"));
     }
@@ -252,7 +271,12 @@ pub fn recover(dir: &Path) -> io::Result<Recovered> {
         match map_file(&dir.join(name)) {
             Ok(b) => files.push(b),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e),
+            Err(e) => {
+                return fresh(format!(
+                    "{name} cannot be read ({})",
+                    super::errno::errno_text(&e)
+                ))
+            }
         }
     }
     let (covered, hole) = covered_from(&files, base_version, last);
@@ -275,9 +299,9 @@ pub fn recover(dir: &Path) -> io::Result<Recovered> {
     })
 }
 
-/// Whether `path` holds at least one byte.
+/// Whether `path` is a file holding at least one byte.
 pub fn non_empty(path: &Path) -> bool {
-    fs::metadata(path).is_ok_and(|m| m.len() > 0)
+    fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() > 0)
 }
 
 #[cfg(test)]

@@ -704,3 +704,48 @@ fn a_full_disk_loses_no_change_and_leaves_no_torn_line() {
     assert_eq!(d.read(CHANGELOG_0), lines(1, 2000));
     drop(s);
 }
+
+#[test]
+fn changes_wait_in_memory_while_the_log_cannot_be_opened() {
+    let d = TestDir::new("no-open");
+    // A folder where the file should be: opening it for appending fails.
+    fs::create_dir(d.path().join(CHANGELOG_0)).unwrap();
+    let mut s = Store::open(d.path(), settings(5, 3)).unwrap();
+    feed(&mut s, 1, 3);
+    s.flush().unwrap();
+    assert_eq!(
+        s.last_version(),
+        3,
+        "nothing is lost, so the version moves on"
+    );
+    fs::remove_dir(d.path().join(CHANGELOG_0)).unwrap();
+    feed(&mut s, 4, 4);
+    s.flush().unwrap();
+    assert_eq!(d.read(CHANGELOG_0), lines(1, 4));
+}
+
+#[test]
+fn folders_written_by_mfsmetalogger_resume_at_their_last_change() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/real");
+    let mut checked = 0;
+    for case in fs::read_dir(&root).unwrap().flatten() {
+        let ml = case.path().join("metalogger");
+        let Ok(list) = fs::read_dir(&ml) else {
+            continue;
+        };
+        let d = TestDir::new("real-folder");
+        for e in list.flatten() {
+            fs::copy(e.path(), d.path().join(e.file_name())).unwrap();
+        }
+        let last_line = d
+            .read(CHANGELOG_0)
+            .lines()
+            .last()
+            .map(|l| l.split(':').next().unwrap().parse::<u64>().unwrap())
+            .unwrap();
+        let s = Store::open(d.path(), settings(50, 3)).unwrap();
+        assert_eq!(s.last_version(), last_line, "{}", ml.display());
+        checked += 1;
+    }
+    assert!(checked >= 5);
+}
