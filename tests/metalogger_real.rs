@@ -165,6 +165,10 @@ fn real_side_by_side_with_restart_and_kill9() {
         !after_restart.contains("some changes lost"),
         "our restart after kill -9 lost changes:\n{after_restart}"
     );
+    assert!(
+        after_restart.contains("changelog_ml.0.mfs: cut a torn last line at byte"),
+        "our restart after kill -9 did not say it cut the torn line:\n{after_restart}"
+    );
 
     // The end: both metaloggers see every change, ours runs until the master has stopped.
     ok(cluster.stop_chunkserver(), "stop the chunkserver");
