@@ -275,6 +275,9 @@ impl<B: Backend> Session<B> {
                 // mfsmetalogger says nothing about a fresh file system's placeholder.
                 if reason != NEW_PLACEHOLDER {
                     ml_log!(Level::Warning, "{reason}");
+                    // The placeholder is a base (`mfsmaster -a` starts a fresh file
+                    // system from it); a damaged image is not.
+                    self.chain_failed();
                 }
                 self.record_download(file, reason);
                 self.end_meta_check()?;

@@ -776,3 +776,26 @@ async fn a_failed_base_download_is_tried_again_later_and_longer_later() {
         Some(("changelog_1".to_string(), "ok".to_string()))
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_damaged_image_is_no_base_but_the_placeholder_is() {
+    for (reason, again) in [("bad metadata file format", true), ("MFSM NEW", false)] {
+        let store = FakeStore::default();
+        store.state().verdict = Some(Finished::InvalidMetadata {
+            reason: reason.into(),
+        });
+        let h = start(store, |c| c.master_timeout = 60).await;
+        let mut peer = h.accept().await;
+        peer.expect().await; // REGISTER
+        peer.expect().await; // START(1)
+        peer.serve_chain().await;
+        // A START(1) within 7 s, or only NOPs until the master closes its end.
+        let next = tokio::time::timeout(Duration::from_secs(7), peer.expect()).await;
+        assert_eq!(
+            next.ok(),
+            again.then(|| (ANTOMA_DOWNLOAD_START, vec![1])),
+            "{reason}"
+        );
+        h.stop().await;
+    }
+}
