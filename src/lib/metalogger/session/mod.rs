@@ -9,10 +9,16 @@
 //! it queued. Outgoing frames are small (REGISTER, NOP, START/REQUEST/END), so a write is
 //! awaited in place, for at most `MASTER_TIMEOUT` s.
 //!
-//! Who logs what: the session logs every message of spec §7, including `some changes lost:
-//! [a-b], download metadata again` for [`Appended::Gap`](crate::metalogger::store::Appended)
-//! and `meta data version: <v>, meta data id: 0x<ID>` for a valid downloaded image; the
-//! store logs what happens to files (moved aside, rotated).
+//! The store is flushed every whole second, and also after every
+//! [`FLUSH_EARLY_BYTES`] of changes (a fast replay must not reach the store's memory bound
+//! between two seconds).
+//!
+//! Who logs what (agreed with `store/mod.rs`): the session logs the protocol's messages
+//! (spec §7, metalogger-files.md §6), including `some changes lost: [a-b], download
+//! metadata again` for [`Appended::Gap`](crate::metalogger::store::Appended), `… downloaded
+//! …`, `meta data version: <v>, meta data id: 0x<ID>`, the reason of an invalid image,
+//! `error writing metafile` and `can't rename …`; the store logs what happens to its files
+//! (a torn line cut, changelogs moved aside, a refused image removed).
 //!
 //! Where it differs from mfsmetalogger 3.0.117, on purpose:
 //! - **Resume after a restart**: REGISTER is rver 2 with `first_wanted = last + 1`
