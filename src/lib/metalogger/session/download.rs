@@ -110,6 +110,9 @@ impl<B: Backend> Session<B> {
             DownloadInfo::Error(_) => {
                 ml_log!(Level::Notice, "download start error");
                 if let Some(d) = conn.download.take() {
+                    if matches!(d.phase, Phase::Receiving { .. }) {
+                        self.store.abort_download();
+                    }
                     self.record_download(d.file, "download start error".into());
                     self.end_meta_check()?;
                 }

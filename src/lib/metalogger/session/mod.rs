@@ -102,6 +102,12 @@ pub const HELD_MAX_BYTES: usize = 256 << 20;
 /// waits at least this long (each attempt downloads its metadata to check it again).
 pub const FOREIGN_RETRY: Duration = Duration::from_secs(60);
 
+/// Changes appended since the last flush that make the session flush before the next
+/// second: the store writes its buffered lines only when flushed, and refuses changes past
+/// its memory bound ([`MAX_PENDING`](crate::metalogger::store::MAX_PENDING)), which a fast
+/// replay can reach within one second.
+pub const FLUSH_EARLY_BYTES: usize = 4 << 20;
+
 /// Offset of the periodic metadata download after each multiple of its period.
 const DOWNLOAD_TICK_OFFSET: u64 = 630;
 
@@ -210,6 +216,8 @@ struct Session<B> {
     last_download: Option<DownloadRecord>,
     /// The last status write failed (logged once until it works again).
     status_failing: bool,
+    /// Bytes of changes appended since the last store flush.
+    unflushed: usize,
 }
 
 impl<B: Backend> Session<B> {
@@ -232,6 +240,7 @@ impl<B: Backend> Session<B> {
             last_received_at: None,
             last_download: None,
             status_failing: false,
+            unflushed: 0,
         }
     }
 
@@ -425,9 +434,7 @@ impl<B: Backend> Session<B> {
 
     fn shutdown(&mut self) {
         self.disconnect();
-        if let Err(e) = self.store.flush() {
-            ml_log!(Level::Warning, "{e}");
-        }
+        self.flush_store();
         self.write_status();
     }
 
@@ -455,10 +462,15 @@ impl<B: Backend> Session<B> {
     }
 
     fn every_second(&mut self) {
+        self.flush_store();
+        self.write_status();
+    }
+
+    fn flush_store(&mut self) {
+        self.unflushed = 0;
         if let Err(e) = self.store.flush() {
             ml_log!(Level::Warning, "{e}");
         }
-        self.write_status();
     }
 
     fn write_status(&mut self) {

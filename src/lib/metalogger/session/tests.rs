@@ -707,3 +707,33 @@ async fn a_store_that_refuses_changes_drops_the_link_and_resumes_from_its_last_v
     let log: Vec<u64> = store.state().log.iter().flatten().map(|c| c.0).collect();
     assert_eq!(log, vec![42, 43]);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_burst_of_changes_is_flushed_before_the_next_second() {
+    let h = start(FakeStore::default(), |_| {}).await;
+    let mut peer = h.accept().await;
+    peer.expect().await; // REGISTER
+    peer.expect().await; // START(1)
+    peer.send(FromMaster::DownloadInfo(DownloadInfo::Error(0xFF)))
+        .await;
+    let t0 = Instant::now();
+    let text = "x".repeat(1000);
+    let n = 6_000u64;
+    let mut out = Vec::new();
+    for v in 1..=n {
+        FromMaster::LogData {
+            version: v,
+            text: text.as_bytes(),
+        }
+        .encode(&mut out)
+        .unwrap();
+    }
+    peer.send_raw(&out).await;
+    while h.store.state().log.len() < n as usize {
+        tokio::task::yield_now().await;
+    }
+    // No second has passed: only the burst made the session flush.
+    assert!(t0.elapsed() < Duration::from_millis(400));
+    assert!(h.store.state().flushes >= 1);
+    h.stop().await;
+}

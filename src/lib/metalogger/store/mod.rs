@@ -183,6 +183,10 @@ pub struct Store {
     foreign: Option<u64>,
     /// An error opening `changelog_ml.0.mfs` was logged.
     open_failing: bool,
+    /// Since the current stream began afresh: an image (valid, or the `MFSM NEW`
+    /// placeholder) and a copy of the master's `changelog.0.mfs` were downloaded.
+    fresh_image: bool,
+    fresh_changelog: bool,
 }
 
 impl Store {
@@ -199,6 +203,8 @@ impl Store {
             download: None,
             foreign: None,
             open_failing: false,
+            fresh_image: found.last_version > 0,
+            fresh_changelog: found.last_version > 0,
         })
     }
 
@@ -221,6 +227,17 @@ impl Store {
     /// The metadata id of the files in DATA_PATH, if known (0 / None = not known yet).
     pub fn meta_id(&self) -> Option<u64> {
         (self.meta_id != 0).then_some(self.meta_id)
+    }
+
+    /// Whether the folder still lacks the downloads that join the current stream to a
+    /// metadata image: true from the first change of a stream that began afresh (rver 1,
+    /// after a start without resume or a gap) until a metadata image and then file 11
+    /// have been downloaded. Until then neither `mfsmaster -a` nor `metarestore -a` works on
+    /// the folder (the changes between the image and the stream's first change are missing).
+    /// Session: if a download failed (full disk, master error), start one again while this
+    /// is true, rather than waiting for the next `META_DOWNLOAD_FREQ` tick.
+    pub fn needs_download(&self) -> bool {
+        !(self.fresh_image && self.fresh_changelog)
     }
 
     /// Logs one change received from the master. Errors: [`StoreError::Backlog`] (the
@@ -348,12 +365,18 @@ impl Store {
         if file != FileNum::Metadata {
             fs::rename(&tmp, &target_path).map_err(|e| StoreError::io(&tmp, e))?;
             sync_dir(&self.dir).map_err(|e| StoreError::io(&self.dir, e))?;
+            if file == FileNum::Changelog0 && self.fresh_image {
+                self.fresh_changelog = true;
+            }
             return Ok(Finished::Changelog { name: target });
         }
         match download::check_metadata_image(&tmp) {
-            MetadataVerdict::New => Ok(Finished::InvalidMetadata {
-                reason: NEW_PLACEHOLDER.to_string(),
-            }),
+            MetadataVerdict::New => {
+                self.fresh_image = true;
+                Ok(Finished::InvalidMetadata {
+                    reason: NEW_PLACEHOLDER.to_string(),
+                })
+            }
             MetadataVerdict::Invalid { reason } => {
                 self.remove_refused(&tmp, "it is not a valid metadata file");
                 Ok(Finished::InvalidMetadata { reason })
@@ -371,6 +394,7 @@ impl Store {
                 if meta_id != 0 {
                     self.meta_id = meta_id;
                 }
+                self.fresh_image = true;
                 Ok(Finished::Metadata { version, meta_id })
             }
         }
@@ -419,6 +443,8 @@ impl Store {
     /// The first change of a new stream: if `changelog_ml.0.mfs` holds lines of an earlier
     /// stream, rotate it away so that versions never jump inside one file.
     fn begin_stream(&mut self, version: u64) {
+        self.fresh_image = false;
+        self.fresh_changelog = false;
         if self.log.pending_bytes() > 0 {
             self.ensure_open();
         }

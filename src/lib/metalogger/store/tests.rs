@@ -749,3 +749,27 @@ fn folders_written_by_mfsmetalogger_resume_at_their_last_change() {
     }
     assert!(checked >= 5);
 }
+
+#[test]
+fn a_fresh_stream_needs_an_image_then_file_11() {
+    let d = TestDir::new("needs-dl");
+    d.write(METADATA_BACK, fake_metadata(1, REAL_ID));
+    d.write(CHANGELOG_0, lines(1, 5));
+    let mut s = Store::open(d.path(), settings(5, 3)).unwrap();
+    assert!(!s.needs_download(), "resumed: the folder is whole");
+    let r = s.append(9, b"x").unwrap();
+    assert!(matches!(r, Appended::Gap { .. }));
+    feed(&mut s, 20, 21);
+    assert!(s.needs_download());
+    // File 11 alone does not do (its changes may start after the old image's version).
+    download(&mut s, FileNum::Changelog0, lines(1, 19).as_bytes()).unwrap();
+    assert!(s.needs_download());
+    // A failed image download leaves it needed.
+    s.start_download(FileNum::Metadata, 10).unwrap();
+    s.abort_download();
+    assert!(s.needs_download());
+    download(&mut s, FileNum::Metadata, &real_metadata()).unwrap();
+    assert!(s.needs_download());
+    download(&mut s, FileNum::Changelog0, lines(1, 19).as_bytes()).unwrap();
+    assert!(!s.needs_download());
+}
