@@ -494,6 +494,12 @@ async fn protocol_violations_drop_the_link() {
         vec![0, 0, 0, 51, 0, 0, 0, 2, 0xFF, 0],
         // LOG_DATA with the 0xAA marker.
         vec![0, 0, 0, 51, 0, 0, 0, 10, 0xAA, 0, 0, 0, 0, 0, 0, 0, 1, 0],
+        // LOG_DATA without the NUL.
+        vec![0, 0, 0, 51, 0, 0, 0, 10, 0xFF, 0, 0, 0, 0, 0, 0, 0, 1, b'x'],
+        // INFO of a length that is neither 1 nor 8.
+        vec![0, 0, 0, 61, 0, 0, 0, 2, 0, 0],
+        // VERSION: the codec knows it, mfsmetalogger does not take it.
+        vec![0, 0, 0, 11, 0, 0, 0, 4, 0, 3, 0, 0xEA],
         // DATA with no download.
         vec![
             0, 0, 0, 63, 0, 0, 0, 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
