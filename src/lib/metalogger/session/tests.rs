@@ -805,3 +805,44 @@ async fn a_damaged_image_is_no_base_but_the_placeholder_is() {
         h.stop().await;
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn random_frames_from_the_master_never_stop_the_session() {
+    let h = start(FakeStore::default(), |c| c.master_reconnection_delay = 1).await;
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut rand = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let types = [0u32, 1, 2, 11, 51, 61, 63, 81, 99];
+    for _ in 0..150 {
+        let mut peer = h.accept().await;
+        peer.expect().await; // REGISTER
+        let mut junk = Vec::new();
+        for _ in 0..(rand() % 6) {
+            let t = types[(rand() % types.len() as u64) as usize];
+            let len = (rand() % 40) as usize;
+            let mut payload: Vec<u8> = (0..len).map(|_| rand() as u8).collect();
+            if t == 51 && rand() % 2 == 0 && len > 0 {
+                payload[0] = 0xFF;
+                if let Some(last) = payload.last_mut() {
+                    *last = 0;
+                }
+            }
+            junk.extend_from_slice(&t.to_be_bytes());
+            junk.extend_from_slice(&(len as u32).to_be_bytes());
+            junk.extend_from_slice(&payload);
+        }
+        if rand() % 4 == 0 {
+            let cut = (rand() as usize) % (junk.len() + 1);
+            junk.truncate(cut);
+        }
+        peer.send_raw(&junk).await;
+        // Whatever it made of that, the master now hangs up.
+        drop(peer);
+    }
+    assert!(!h.task.is_finished());
+    h.stop().await;
+}
