@@ -9,10 +9,16 @@
 //! it queued. Outgoing frames are small (REGISTER, NOP, START/REQUEST/END), so a write is
 //! awaited in place, for at most `MASTER_TIMEOUT` s.
 //!
-//! Who logs what: the session logs every message of spec §7, including `some changes lost:
-//! [a-b], download metadata again` for [`Appended::Gap`](crate::metalogger::store::Appended)
-//! and `meta data version: <v>, meta data id: 0x<ID>` for a valid downloaded image; the
-//! store logs what happens to files (moved aside, rotated).
+//! The store is flushed every whole second, and also after every
+//! [`FLUSH_EARLY_BYTES`] of changes (a fast replay must not reach the store's memory bound
+//! between two seconds).
+//!
+//! Who logs what (agreed with `store/mod.rs`): the session logs the protocol's messages
+//! (spec §7, metalogger-files.md §6), including `some changes lost: [a-b], download
+//! metadata again` for [`Appended::Gap`](crate::metalogger::store::Appended), `… downloaded
+//! …`, `meta data version: <v>, meta data id: 0x<ID>`, the reason of an invalid image,
+//! `error writing metafile` and `can't rename …`; the store logs what happens to its files
+//! (a torn line cut, changelogs moved aside, a refused image removed).
 //!
 //! Where it differs from mfsmetalogger 3.0.117, on purpose:
 //! - **Resume after a restart**: REGISTER is rver 2 with `first_wanted = last + 1`
@@ -23,6 +29,11 @@
 //! - **Reload keeps the connection** when `MASTER_HOST`, `MASTER_PORT`, `BIND_HOST` and
 //!   `MASTER_TIMEOUT` did not change (mfsmetalogger always reconnects); timers change
 //!   period in place, 0 → non-zero included.
+//! - **A missing base is downloaded again**: after a fresh registration (start with an
+//!   empty folder, or a gap) the changelogs have no base until the chain 1 → 11 → 12
+//!   completes. If it fails (full disk, bad blocks, INFO error, a cut connection, even
+//!   after a resume with rver 2), the session tries again by itself, 5 s later, then
+//!   doubling up to 300 s; mfsmetalogger waits for the next periodic download (a day).
 //! - **A mute master is logged**: `Master timed out: nothing received for <T> s` when the
 //!   link is dropped after `MASTER_TIMEOUT` s of silence (mfsmetalogger says nothing).
 //! - **No "old master" mode** (spec §5.7): mfsmetalogger latches it for the life of the
@@ -218,6 +229,15 @@ struct Session<B> {
     status_failing: bool,
     /// Bytes of changes appended since the last store flush.
     unflushed: usize,
+    /// The stream was registered fresh and no download chain has completed since: the
+    /// folder has no base for its changelogs yet (see the module docs).
+    base_needed: bool,
+    /// No file of the running chain failed so far.
+    chain_ok: bool,
+    /// When a needed base download may be tried again.
+    retry_at: Option<Instant>,
+    /// Failed tries of the needed base download in a row.
+    retry_failures: u32,
 }
 
 impl<B: Backend> Session<B> {
@@ -241,6 +261,10 @@ impl<B: Backend> Session<B> {
             last_download: None,
             status_failing: false,
             unflushed: 0,
+            base_needed: false,
+            chain_ok: false,
+            retry_at: None,
+            retry_failures: 0,
         }
     }
 
@@ -355,6 +379,9 @@ impl<B: Backend> Session<B> {
         self.conn = Some(conn);
         // A fresh registration downloads everything; so does a retry after a foreign
         // verdict, to check the master's metadata id again.
+        if last == 0 {
+            self.base_needed = true;
+        }
         if last == 0 || self.foreign_at.is_some() {
             self.start_download(FileNum::Metadata);
         }
@@ -422,6 +449,7 @@ impl<B: Backend> Session<B> {
         if let Some(d) = conn.download.take() {
             self.store.abort_download();
             self.record_download(d.file(), "connection lost".into());
+            self.chain_failed();
         }
         if let Err(e) = self.store.close_log() {
             ml_log!(Level::Warning, "{e}");
@@ -463,6 +491,7 @@ impl<B: Backend> Session<B> {
 
     fn every_second(&mut self) {
         self.flush_store();
+        self.retry_base_download();
         self.write_status();
     }
 

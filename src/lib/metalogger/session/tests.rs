@@ -231,6 +231,18 @@ impl Peer {
     }
 }
 
+impl Peer {
+    /// Serves the whole chain a fresh registration starts (START(1) already read): a
+    /// small image, then empty changelogs 11 and 12.
+    async fn serve_chain(&mut self) {
+        self.serve_download(b"MFSM 2.0", None).await;
+        assert_eq!(self.expect().await, (ANTOMA_DOWNLOAD_START, vec![11]));
+        self.serve_download(b"", None).await;
+        assert_eq!(self.expect().await, (ANTOMA_DOWNLOAD_START, vec![12]));
+        self.serve_download(b"", None).await;
+    }
+}
+
 struct Harness {
     listener: TcpListener,
     store: FakeStore,
@@ -366,12 +378,11 @@ async fn changes_and_rotations_are_logged_in_order() {
 async fn an_idle_link_gets_a_nop_every_third_of_the_timeout_and_dies_at_the_timeout() {
     let h = start(FakeStore::default(), |_| {}).await;
     let mut peer = h.accept().await;
-    let t0 = Instant::now();
     peer.expect().await; // REGISTER
     peer.expect().await; // START(1)
-    peer.send(FromMaster::DownloadInfo(DownloadInfo::Error(0xFF)))
-        .await;
+    peer.serve_chain().await;
     // The master stays mute from now on.
+    let t0 = Instant::now();
     let mut nops = Vec::new();
     while let Some((t, _)) = peer.recv().await {
         assert_eq!(t, ANTOAN_NOP);
@@ -649,8 +660,7 @@ async fn a_reload_from_no_download_to_hourly_downloads_at_10_30_past() {
     let t0 = Instant::now();
     peer.expect().await; // REGISTER
     peer.expect().await; // START(1)
-    peer.send(FromMaster::DownloadInfo(DownloadInfo::Error(0xFF)))
-        .await;
+    peer.serve_chain().await;
     let mut hourly = h.config.clone();
     hourly.master_timeout = 3600;
     hourly.meta_download_freq = 1;
@@ -736,4 +746,56 @@ async fn a_burst_of_changes_is_flushed_before_the_next_second() {
     assert!(t0.elapsed() < Duration::from_millis(400));
     assert!(h.store.state().flushes >= 1);
     h.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_base_download_is_tried_again_later_and_longer_later() {
+    let h = start(FakeStore::default(), |c| c.master_timeout = 60).await;
+    let mut peer = h.accept().await;
+    peer.expect().await; // REGISTER
+    peer.expect().await; // START(1)
+    let mut waits = Vec::new();
+    for _ in 0..2 {
+        peer.send(FromMaster::DownloadInfo(DownloadInfo::Error(0xFF)))
+            .await;
+        let t0 = Instant::now();
+        assert_eq!(peer.expect().await, (ANTOMA_DOWNLOAD_START, vec![1]));
+        waits.push(t0.elapsed().as_secs());
+    }
+    // 5 s, then 10 s (the retry runs on the whole-second flush tick).
+    assert!(
+        (5..=6).contains(&waits[0]) && (10..=11).contains(&waits[1]),
+        "{waits:?}"
+    );
+    peer.serve_chain().await;
+    let store = h.stop().await;
+    assert_eq!(store.state().finished.len(), 3);
+    let last = store.state().statuses.last().cloned().unwrap();
+    assert_eq!(
+        last.last_download.map(|d| (d.file, d.result)),
+        Some(("changelog_1".to_string(), "ok".to_string()))
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_damaged_image_is_no_base_but_the_placeholder_is() {
+    for (reason, again) in [("bad metadata file format", true), ("MFSM NEW", false)] {
+        let store = FakeStore::default();
+        store.state().verdict = Some(Finished::InvalidMetadata {
+            reason: reason.into(),
+        });
+        let h = start(store, |c| c.master_timeout = 60).await;
+        let mut peer = h.accept().await;
+        peer.expect().await; // REGISTER
+        peer.expect().await; // START(1)
+        peer.serve_chain().await;
+        // A START(1) within 7 s, or only NOPs until the master closes its end.
+        let next = tokio::time::timeout(Duration::from_secs(7), peer.expect()).await;
+        assert_eq!(
+            next.ok(),
+            again.then(|| (ANTOMA_DOWNLOAD_START, vec![1])),
+            "{reason}"
+        );
+        h.stop().await;
+    }
 }
