@@ -262,7 +262,11 @@ fn real_side_by_side_with_restart_and_kill9() {
         "mfsmaster -a restore (our folder)",
         &b,
     );
-    let (a, b) = blank_expired_locks(&real_dump, &ours_by_us.dump, &(t0..=t1));
+    let ours_dump = ours_by_us
+        .dump
+        .as_deref()
+        .expect("mfsmetadump is installed");
+    let (a, b) = blank_expired_locks(&real_dump, ours_dump, &(t0..=t1));
     assert_same_dump(
         name,
         "mfsmaster -a restore (real folder)",
