@@ -9,6 +9,9 @@
 //! Every daemon here talks to 127.0.0.1 on a port nothing listens on, in its own temp
 //! DATA_PATH, and is stopped by the test.
 
+mod fake_master;
+mod harness;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -164,7 +167,7 @@ fn lifecycle_start_test_refuse_reload_info_stop() {
         "life",
         "META_DOWNLOAD_FREQ = 0\nMASTER_RECONNECTION_DELAY = 0\n",
     );
-    let mut child = s.spawn_foreground(BIN, &["start"]);
+    let mut child = s.spawn_foreground(BIN, &["-u", "start"]);
     let pid = s.wait_child(&mut child);
     assert_eq!(pid, child.id());
     assert_eq!(
@@ -206,6 +209,16 @@ fn lifecycle_start_test_refuse_reload_info_stop() {
 
     let (status, log) = finish(child);
     assert!(status.success(), "daemon exit {status:?}\n{log}");
+    // With -u a reload reports the reloadable options left at their default, as
+    // mfsmetalogger does.
+    let after_reload = log
+        .split("reloading config files")
+        .nth(1)
+        .unwrap_or_default();
+    assert!(
+        after_reload.contains("config: using default value for option 'BIND_HOST' - '*'"),
+        "{log}"
+    );
     for want in [
         "reloading config files",
         "log extra info",
@@ -311,7 +324,9 @@ const EDGE_LINES: &str = "  # SYSLOG_IDENT = indented-hash-is-not-a-comment\n\
     BIND_HOST\n\
     back_meta_keep_previous = 5\n\
     FILE_UMASK = 027   \n\
-    #DATA_PATH = /comment\n";
+    #DATA_PATH = /comment\n\
+    LOCK_MEMORY = 0\0 a NUL ends the line\n\
+    BIND_HOST = *\u{e9}\n";
 
 fn with_long_line() -> String {
     let mut long = "LONG_OPTION = ".to_string();
@@ -621,4 +636,149 @@ fn a_stop_right_after_the_lock_is_taken_is_a_clean_stop() {
     let (status, log) = finish(child);
     assert!(status.success(), "{status:?}\n{log}");
     assert!(log.contains("terminate signal received"), "{log}");
+}
+
+#[test]
+fn reload_rereads_a_relative_config_path_and_status_shows_it() {
+    let s = Setup::new("relative", "");
+    let data = s.dir.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let write = |port: u16| {
+        std::fs::write(
+            &s.cfg,
+            format!(
+                "WORKING_USER = root\nWORKING_GROUP = root\nNICE_LEVEL = 0\n\
+                 DISABLE_OOM_KILLER = 0\nDATA_PATH = {}\nMASTER_HOST = 127.0.0.1\n\
+                 MASTER_PORT = {port}\n",
+                data.display()
+            ),
+        )
+        .unwrap()
+    };
+    let (first, second) = (unused_port(), unused_port());
+    write(first);
+    // Started from the config's folder with a relative -c; the daemon then lives in
+    // DATA_PATH, where that relative name means nothing.
+    let run = |args: &[&str]| {
+        Command::new(BIN)
+            .current_dir(&s.dir)
+            .args(["-c", "mfsmetalogger.cfg"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert_eq!(run(&["start"]).status.code(), Some(0));
+    let master_shown = |port: u16| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let out = run(&["status"]);
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            if text.contains(&format!("master: 127.0.0.1:{port}")) {
+                assert_eq!(out.status.code(), Some(0));
+                return text;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "status never showed port {port}:\n{text}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let text = master_shown(first);
+    for want in [
+        "daemon pid: ",
+        "connected: no",
+        "bytes in DATA_PATH: ",
+        "status written: ",
+    ] {
+        assert!(text.contains(want), "{want:?} not in\n{text}");
+    }
+    write(second);
+    assert_eq!(run(&["reload"]).status.code(), Some(0));
+    master_shown(second);
+    assert_eq!(run(&["stop"]).status.code(), Some(0));
+    let out = run(&["status"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .starts_with("last status, written before the daemon stopped:"));
+}
+
+#[test]
+fn status_and_info_report_a_connected_daemon() {
+    let fixture = fake_master::Fixture::real("namespace-rich");
+    let master = fake_master::FakeMaster::start(fixture, 3);
+    let s = Setup::new("connected", "");
+    let text = std::fs::read_to_string(&s.cfg).unwrap();
+    let text = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("MASTER_PORT") {
+                format!("MASTER_PORT = {}", master.port())
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&s.cfg, text + "\n").unwrap();
+    let mut child = s.spawn_foreground(BIN, &["start"]);
+    s.wait_child(&mut child);
+    let status_with = |want: &str| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let out = s.run(BIN, &["status"]);
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            if text.contains(want) {
+                return text;
+            }
+            assert!(Instant::now() < deadline, "{want:?} never shown:\n{text}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    status_with("connected: yes");
+    // Changes made once it is registered reach it through the stream.
+    status_with(": ok");
+    let last = master.publish(5);
+    let text = status_with(&format!("last version: {last} (change made "));
+    assert!(
+        text.contains(&format!("master: 127.0.0.1:{}", master.port())),
+        "{text}"
+    );
+    assert!(text.contains("lag: "), "{text}");
+    assert_eq!(s.run(BIN, &["info"]).status.code(), Some(0));
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(s.run(BIN, &["stop"]).status.code(), Some(0));
+    let (status, log) = finish(child);
+    assert!(status.success(), "{status:?}\n{log}");
+    assert!(
+        log.contains(&format!("connected, last version: {last}")),
+        "SIGUSR1 status line missing:\n{log}"
+    );
+}
+
+#[test]
+fn reload_with_u_logs_what_mfsmetalogger_logs() {
+    if !real_installed() {
+        eprintln!("skipped: {REAL} not installed or not root");
+        return;
+    }
+    let s = Setup::new("reload-u", "");
+    let mut got = Vec::new();
+    for bin in [REAL, BIN] {
+        let mut child = s.spawn_foreground(bin, &["-u", "start"]);
+        s.wait_child(&mut child);
+        assert_eq!(s.run(BIN, &["reload"]).status.code(), Some(0));
+        std::thread::sleep(Duration::from_millis(500));
+        assert_eq!(s.run(BIN, &["stop"]).status.code(), Some(0));
+        let (status, log) = finish(child);
+        assert!(status.success(), "{bin}: {status:?}\n{log}");
+        let after = log
+            .split("reloading config files")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{bin} did not reload:\n{log}"))
+            .to_string();
+        got.push(config_lines(&after));
+    }
+    assert!(got[0].len() >= 5, "{:?}", got[0]);
+    assert_eq!(got[1], got[0], "ours vs mfsmetalogger");
 }

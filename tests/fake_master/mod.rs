@@ -183,6 +183,10 @@ pub enum Event {
         conn: u32,
         version: u64,
     },
+    /// A LOG_ROTATE went out.
+    SentRotate {
+        conn: u32,
+    },
     /// The metalogger closed the connection (or it broke).
     ClosedByPeer {
         conn: u32,
@@ -207,6 +211,9 @@ pub struct State {
     pub published: usize,
     pub faults: Faults,
     pub events: Vec<Event>,
+    /// LOG_ROTATEs made: each is sent before the change with this index in
+    /// `fixture.changes` (the hourly rotation happens between two changes).
+    pub rotations: Vec<usize>,
     /// Connections with a lower generation than this close themselves ([`FakeMaster::kick`]).
     kick_generation: u64,
     next_conn: u32,
@@ -239,6 +246,7 @@ impl FakeMaster {
                 published,
                 faults: Faults::default(),
                 events: Vec::new(),
+                rotations: Vec::new(),
                 kick_generation: 0,
                 next_conn: 1,
             }),
@@ -283,6 +291,14 @@ impl FakeMaster {
     /// The version of the last change made so far (0 if none).
     pub fn last_published(&self) -> u64 {
         self.state().last_published()
+    }
+
+    /// Rotates the changelog now (as at a full hour): every registered metalogger gets a
+    /// LOG_ROTATE before the next change.
+    pub fn rotate(&self) {
+        let mut st = self.state();
+        let at = st.published;
+        st.rotations.push(at);
     }
 
     /// Closes every open connection (as a master restart does); later ones are served.
@@ -404,6 +420,8 @@ struct Conn {
     timeout: Duration,
     /// Index in `fixture.changes` of the next change to send.
     cursor: usize,
+    /// How many of `State::rotations` this connection has passed.
+    rotations_passed: usize,
     opened: Option<Opened>,
     last_read: Instant,
     last_write: Instant,
@@ -429,6 +447,7 @@ impl Conn {
             registered: false,
             timeout: Duration::from_secs(10),
             cursor: 0,
+            rotations_passed: 0,
             opened: None,
             last_read: Instant::now(),
             last_write: Instant::now(),
@@ -591,6 +610,8 @@ impl Conn {
                         }
                     }
                 };
+                // Rotations made before now are not sent again; a replay does not repeat them.
+                self.rotations_passed = st.rotations.len();
             }
             OwnedToMaster::DownloadStart(filenum) => {
                 self.record(Event::DownloadStart { conn: id, filenum });
@@ -710,6 +731,23 @@ impl Conn {
             let shared = self.shared.clone();
             let change = {
                 let mut st = shared.state.lock().unwrap_or_else(|e| e.into_inner());
+                if st.faults.mute {
+                    // Set since this pass began: a hung master sends nothing more.
+                    return Next::Go;
+                }
+                if st.rotations.len() > self.rotations_passed {
+                    self.rotations_passed += 1;
+                    drop(st);
+                    let mut out = Vec::new();
+                    FromMaster::LogRotate
+                        .encode(&mut out)
+                        .expect("LOG_ROTATE encodes");
+                    if self.send(&out).is_err() {
+                        return Next::Close;
+                    }
+                    self.record(Event::SentRotate { conn: self.id });
+                    continue;
+                }
                 if self.cursor >= st.published {
                     return Next::Go;
                 }

@@ -716,6 +716,35 @@ mod tests {
     }
 
     #[test]
+    fn random_bytes_never_panic_and_keep_the_invariants() {
+        // xorshift: deterministic, no dependency.
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        const ALPHABET: &[u8] = b"AB_= \t#\r\n\x00\x7f\xe9x0";
+        for _ in 0..2000 {
+            let len = (next() % 3000) as usize;
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize])
+                .collect();
+            let f = ConfigFile::parse("r.cfg", &bytes);
+            for (name, value) in &f.entries {
+                assert!(!name.is_empty());
+                assert!(name.bytes().all(|b| b > 32 && b < 127 && b != b'='));
+                assert!(value.bytes().all(|b| (32..128).contains(&b)));
+                assert!(!value.ends_with(' '));
+            }
+            let names: std::collections::HashSet<_> = f.entries.iter().map(|e| &e.0).collect();
+            assert_eq!(names.len(), f.entries.len(), "one entry per name");
+            let _ = Config::from_file(&f);
+        }
+    }
+
+    #[test]
     fn missing_file_is_not_found() {
         let err = Config::load(Path::new("/nonexistent/x.cfg")).unwrap_err();
         assert_eq!(

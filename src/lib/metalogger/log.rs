@@ -143,3 +143,36 @@ macro_rules! ml_console {
         $crate::metalogger::log::console($level, format_args!($($arg)*))
     };
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_are_syslog_priorities_in_order() {
+        let all = [Level::Err, Level::Warning, Level::Notice, Level::Info];
+        let prios: Vec<_> = all.iter().map(|l| l.priority()).collect();
+        assert_eq!(
+            prios,
+            vec![
+                libc::LOG_ERR,
+                libc::LOG_WARNING,
+                libc::LOG_NOTICE,
+                libc::LOG_INFO
+            ]
+        );
+        assert!(
+            prios.windows(2).all(|w| w[0] < w[1]),
+            "more severe = lower number"
+        );
+        assert_eq!(Level::Warning.name(), "warning");
+    }
+
+    #[test]
+    fn messages_go_to_stderr_until_a_sink_is_chosen() {
+        // Tests never call init: the process-wide sink stays stderr.
+        assert_eq!(sink(), Sink::Stderr);
+        crate::ml_log!(Level::Notice, "test message {}", 1);
+        crate::ml_console!(Level::Notice, "test message {}", 2);
+    }
+}

@@ -94,8 +94,9 @@ pub enum Parsed {
     Run(Args),
     /// `-v`: print the version and exit 0.
     Version,
-    /// Bad usage, `-h` or `-?`: print [`usage`] and exit 1.
-    Usage,
+    /// Bad usage, `-h` or `-?`: print [`usage`] and exit 1; the reason, as GNU getopt
+    /// words it (`invalid option -- 'x'`), if there is one.
+    Usage(Option<String>),
 }
 
 /// Parses the arguments after the program name.
@@ -125,6 +126,9 @@ where
             operands.extend(args.iter().skip(i).cloned());
             break;
         }
+        if arg.starts_with("--") {
+            return Parsed::Usage(Some(format!("unrecognized option '{arg}'")));
+        }
         let Some(flags) = arg.strip_prefix('-').filter(|f| !f.is_empty()) else {
             operands.push(arg.clone());
             continue;
@@ -147,7 +151,11 @@ where
                                 i += 1;
                                 v.clone()
                             }
-                            None => return Parsed::Usage,
+                            None => {
+                                return Parsed::Usage(Some(format!(
+                                    "option requires an argument -- '{flag}'"
+                                )))
+                            }
                         }
                     } else {
                         rest.to_string()
@@ -159,7 +167,8 @@ where
                     }
                     break;
                 }
-                _ => return Parsed::Usage,
+                'h' | '?' => return Parsed::Usage(None),
+                _ => return Parsed::Usage(Some(format!("invalid option -- '{flag}'"))),
             }
         }
     }
@@ -167,9 +176,9 @@ where
         [] => {}
         [word] => match Action::parse(word) {
             Some(action) => out.action = action,
-            None => return Parsed::Usage,
+            None => return Parsed::Usage(None),
         },
-        _ => return Parsed::Usage,
+        _ => return Parsed::Usage(None),
     }
     Parsed::Run(out)
 }
@@ -262,8 +271,28 @@ mod tests {
             &["-t"],
             &["-c"],
         ] {
-            assert_eq!(parse(bad.iter().copied()), Parsed::Usage, "{bad:?}");
+            assert!(
+                matches!(parse(bad.iter().copied()), Parsed::Usage(_)),
+                "{bad:?}"
+            );
         }
+    }
+
+    #[test]
+    fn usage_errors_are_worded_as_getopt_words_them() {
+        assert_eq!(
+            parse(["-x"]),
+            Parsed::Usage(Some("invalid option -- 'x'".into()))
+        );
+        assert_eq!(
+            parse(["-t"]),
+            Parsed::Usage(Some("option requires an argument -- 't'".into()))
+        );
+        assert_eq!(parse(["-h"]), Parsed::Usage(None));
+        assert_eq!(
+            parse(["--help"]),
+            Parsed::Usage(Some("unrecognized option '--help'".into()))
+        );
     }
 
     #[test]
@@ -287,6 +316,6 @@ mod tests {
     #[test]
     fn double_dash_ends_options() {
         assert_eq!(run(&["--", "stop"]).action, Action::Stop);
-        assert_eq!(parse(["--", "-f"]), Parsed::Usage);
+        assert_eq!(parse(["--", "-f"]), Parsed::Usage(None));
     }
 }

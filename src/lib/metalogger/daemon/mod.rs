@@ -25,7 +25,7 @@ pub mod runner;
 use std::path::{Path, PathBuf};
 
 use self::actions::LockOutcome;
-use self::cli::{Action, Args, Parsed};
+use self::cli::{Args, Parsed};
 use self::process::MsgChannel;
 use crate::metalogger::config::{
     Config, ConfigFile, Loaded, ReadBy, DEFAULT_CONFIG_PATH, OLD_CONFIG_PATH,
@@ -53,7 +53,10 @@ where
             println!("{}", version_line());
             return 0;
         }
-        Parsed::Usage => {
+        Parsed::Usage(error) => {
+            if let Some(e) = error {
+                eprintln!("{program}: {e}");
+            }
             print!("{}", cli::usage(program));
             return 1;
         }
@@ -85,12 +88,15 @@ fn load_config(args: &Args) -> Option<(PathBuf, Loaded)> {
             }
         }
     };
+    // Reloads read the file after the chdir into DATA_PATH: remember where it is now
+    // (messages name it as given, as mfsmetalogger's do).
+    let reload_path = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
     match Config::load(&path) {
         Ok(loaded) => {
             for w in &loaded.warnings {
                 eprintln!("{w}");
             }
-            Some((path, loaded))
+            Some((reload_path, loaded))
         }
         Err(e) => {
             eprintln!("{e}");
@@ -101,7 +107,7 @@ fn load_config(args: &Args) -> Option<(PathBuf, Loaded)> {
                 "can't load config file: {} - using defaults",
                 path.display()
             );
-            Some((path, Config::from_file(&ConfigFile::default())))
+            Some((reload_path, Config::from_file(&ConfigFile::default())))
         }
     }
 }
@@ -189,12 +195,12 @@ fn run_action(args: &Args, (config_path, loaded): (PathBuf, Loaded)) -> i32 {
         LockOutcome::Run(lock) => lock,
         LockOutcome::Running(pid) => {
             eprintln!("mfsmetalogger pid: {pid}");
-            print_status(&data_path);
+            print_status(&data_path, true);
             return 0;
         }
         LockOutcome::NotRunning => {
             eprintln!("mfsmetalogger is not running");
-            print_status(&data_path);
+            print_status(&data_path, false);
             return 1;
         }
         LockOutcome::Exit(code) => {
@@ -204,9 +210,6 @@ fn run_action(args: &Args, (config_path, loaded): (PathBuf, Loaded)) -> i32 {
             return code;
         }
     };
-    if args.action == Action::Restore {
-        return 0;
-    }
     if config.lock_memory {
         process::lock_memory();
     }
@@ -222,16 +225,17 @@ fn run_action(args: &Args, (config_path, loaded): (PathBuf, Loaded)) -> i32 {
             data_path,
             ..config
         },
-        config_path: std::path::absolute(&config_path).unwrap_or(config_path),
+        config_path,
         foreground: args.foreground,
+        log_undefined: args.log_undefined,
         msg,
     });
     drop(lock);
     code
 }
 
-/// Prints the status file, if there is one (stdout).
-fn print_status(data_path: &Path) {
+/// Prints the status file, if there is one (stdout); `running` = a daemon holds the lock.
+fn print_status(data_path: &Path, running: bool) {
     let status = match Status::read_from(data_path) {
         Ok(s) => s,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
@@ -248,6 +252,9 @@ fn print_status(data_path: &Path) {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
+    if !running {
+        println!("last status, written before the daemon stopped:");
+    }
     for line in report::status_lines(&status, now) {
         println!("{line}");
     }

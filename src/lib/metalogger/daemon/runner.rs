@@ -38,6 +38,8 @@ pub struct Daemon {
     pub config_path: PathBuf,
     /// `-f`.
     pub foreground: bool,
+    /// `-u`: a reload logs the reloadable options that take their default.
+    pub log_undefined: bool,
     /// The pipe to the shell that started us (closed once init is done).
     pub msg: MsgChannel,
 }
@@ -170,7 +172,7 @@ async fn body(daemon: &mut Daemon) -> i32 {
             }
             _ = signals.hup.recv() => {
                 ml_log!(Level::Notice, "reloading config files");
-                current = reread(&daemon.config_path, &current);
+                current = reread(&daemon.config_path, &current, daemon.log_undefined);
                 if tx.try_send(Control::Reload(Box::new(current.clone()))).is_err() {
                     ml_log!(Level::Warning, "reload not delivered: the session is busy");
                 }
@@ -242,12 +244,32 @@ async fn resolve_master(config: &Config) -> Result<(), ()> {
     }
 }
 
+/// The order in which mfsmetalogger reads the reloadable options on SIGHUP (the order of
+/// its `-u` lines then; start-up reads them in another order).
+const RELOAD_ORDER: [&str; 8] = [
+    "MASTER_HOST",
+    "MASTER_PORT",
+    "BIND_HOST",
+    "MASTER_TIMEOUT",
+    "BACK_LOGS",
+    "BACK_META_KEEP_PREVIOUS",
+    "MASTER_RECONNECTION_DELAY",
+    "META_DOWNLOAD_FREQ",
+];
+
 /// The config after SIGHUP: the file read again, or the old values if it cannot be read.
-fn reread(path: &Path, current: &Config) -> Config {
+fn reread(path: &Path, current: &Config, log_undefined: bool) -> Config {
     match Config::load(path) {
         Ok(loaded) => {
             for w in &loaded.warnings {
                 ml_log!(Level::Warning, "{w}");
+            }
+            if log_undefined {
+                for name in RELOAD_ORDER {
+                    if let Some(d) = loaded.defaulted.iter().find(|d| d.option.name == name) {
+                        ml_log!(Level::Notice, "{d}");
+                    }
+                }
             }
             current.reloaded(&loaded.config)
         }

@@ -3,7 +3,8 @@
 //! frames, NOPs aside: REGISTER + START(1); the REQUESTs of a 2.5 MB file, one block with a
 //! bad CRC asked again; END; START(11), its blocks, END; START(12) answered with an error;
 //! then, after a change that shows a gap, a FIN and a fresh REGISTER + START(1) on the next
-//! tick. Run with `cargo test --lib real_metalogger -- --ignored`.
+//! tick; and six bad tries of a block, then an unknown message type and a resume with
+//! rver 2. Run with `cargo test --lib real_metalogger -- --ignored`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -74,8 +75,47 @@ async fn serve(peer: &mut Peer, seen: &mut Vec<Seen>, file: &[u8], bad: Option<u
     }
 }
 
-/// The scripted master; returns what the metalogger sent.
-async fn script(listener: &TcpListener) -> Vec<Seen> {
+/// What the scripted master does.
+#[derive(Clone, Copy, Debug)]
+enum Scenario {
+    /// CRC retry, chain 1 → 11 → 12 with an INFO error, gap, fresh re-registration.
+    ChainAndGap,
+    /// Six bad tries of a block (END, no chain), a change, an unknown message type, and
+    /// the rver 2 registration that follows.
+    BadBlocksAndUnknownType,
+}
+
+async fn script(listener: &TcpListener, scenario: Scenario) -> Vec<Seen> {
+    match scenario {
+        Scenario::ChainAndGap => chain_and_gap(listener).await,
+        Scenario::BadBlocksAndUnknownType => bad_blocks_and_unknown_type(listener).await,
+    }
+}
+
+async fn bad_blocks_and_unknown_type(listener: &TcpListener) -> Vec<Seen> {
+    let mut seen = Vec::new();
+    let mut peer = accept(listener).await;
+    next(&mut peer, &mut seen).await; // REGISTER
+    next(&mut peer, &mut seen).await; // START(1)
+    peer.send(FromMaster::DownloadInfo(DownloadInfo::Size(8)))
+        .await;
+    for _ in 0..6 {
+        next(&mut peer, &mut seen).await; // REQUEST
+        let mut block = DownloadData::new(0, b"MFSM 2.0");
+        block.crc ^= 0x8000_0000;
+        peer.send(FromMaster::DownloadData(block)).await;
+    }
+    next(&mut peer, &mut seen).await; // END
+    peer.change(5, "1795335903|ACQUIRE(1,3)").await;
+    peer.send_raw(&[0, 0, 0, 99, 0, 0, 0, 1, 7]).await;
+    next(&mut peer, &mut seen).await; // EOF
+    let mut peer = accept(listener).await;
+    next(&mut peer, &mut seen).await; // REGISTER rver 2 from 6
+    seen
+}
+
+/// The scripted master of [`Scenario::ChainAndGap`]; returns what the metalogger sent.
+async fn chain_and_gap(listener: &TcpListener) -> Vec<Seen> {
     let mut seen = Vec::new();
     let mut peer = accept(listener).await;
     next(&mut peer, &mut seen).await; // REGISTER
@@ -111,14 +151,17 @@ fn write_cfg(path: &Path, data: &Path, port: u16) {
     .unwrap();
 }
 
-#[tokio::test]
-#[ignore = "needs root and mfsmetalogger 3.0.117"]
-async fn real_metalogger_and_session_send_the_same_frames() {
+/// Runs `scenario` against the real mfsmetalogger, then against our session; `None` when
+/// the real one is not installed.
+async fn both(scenario: Scenario) -> Option<(Vec<Seen>, Vec<Seen>)> {
     if !Path::new("/usr/sbin/mfsmetalogger").exists() {
         eprintln!("skipped: no mfsmetalogger");
-        return;
+        return None;
     }
-    let dir = std::env::temp_dir().join(format!("mfsmeta-session-diff-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "mfsmeta-session-diff-{}-{scenario:?}",
+        std::process::id()
+    ));
     let _ = std::fs::remove_dir_all(&dir);
 
     // The real one.
@@ -136,7 +179,7 @@ async fn real_metalogger_and_session_send_the_same_frames() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let real = script(&listener).await;
+    let real = script(&listener, scenario).await;
     // SAFETY: kill(2) on the pid of a child this test started and has not reaped.
     unsafe {
         libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
@@ -165,15 +208,24 @@ async fn real_metalogger_and_session_send_the_same_frames() {
     let (control, rx) = mpsc::channel(1);
     let task: tokio::task::JoinHandle<Result<(), RunError>> =
         tokio::spawn(super::run(config, store, rx));
-    let ours = script(&listener).await;
+    let ours = script(&listener, scenario).await;
     control.send(Control::Shutdown).await.unwrap();
     task.await.unwrap().unwrap();
     if std::env::var_os("MFSMETA_KEEP_TMP").is_none() {
         let _ = std::fs::remove_dir_all(&dir);
     }
+    Some((real, ours))
+}
 
-    let types = |seen: &[Seen]| -> Vec<Option<u32>> {
-        seen.iter().map(|f| f.as_ref().map(|f| f.0)).collect()
+fn types(seen: &[Seen]) -> Vec<Option<u32>> {
+    seen.iter().map(|f| f.as_ref().map(|f| f.0)).collect()
+}
+
+#[tokio::test]
+#[ignore = "needs root and mfsmetalogger 3.0.117"]
+async fn real_metalogger_and_session_send_the_same_frames() {
+    let Some((real, ours)) = both(Scenario::ChainAndGap).await else {
+        return;
     };
     assert_eq!(types(&ours), types(&real));
     assert!(ours == real, "same types, different payloads");
@@ -200,4 +252,39 @@ async fn real_metalogger_and_session_send_the_same_frames() {
     assert_eq!(real[7], Some((ANTOMA_DOWNLOAD_START, vec![11])));
     assert_eq!(real[10], Some((ANTOMA_DOWNLOAD_START, vec![12])));
     assert_eq!(real[12].as_ref().map(|f| f.1[0]), Some(1));
+}
+
+#[tokio::test]
+#[ignore = "needs root and mfsmetalogger 3.0.117"]
+async fn real_metalogger_and_session_give_up_a_block_and_resume_alike() {
+    let Some((real, ours)) = both(Scenario::BadBlocksAndUnknownType).await else {
+        return;
+    };
+    assert_eq!(types(&ours), types(&real));
+    assert!(ours == real, "same types, different payloads");
+    let request = Some(ANTOMA_DOWNLOAD_REQUEST);
+    assert_eq!(
+        types(&real),
+        [
+            Some(ANTOMA_REGISTER),
+            Some(ANTOMA_DOWNLOAD_START),
+            request,
+            request,
+            request,
+            request,
+            request,
+            request,
+            Some(ANTOMA_DOWNLOAD_END),
+            None,
+            Some(ANTOMA_REGISTER)
+        ]
+    );
+    // rver 2 from the change after 5, as captured from 3.0.117.
+    assert_eq!(
+        real.last(),
+        Some(&Some((
+            ANTOMA_REGISTER,
+            vec![2, 0, 3, 0, 0xEA, 0, 10, 0, 0, 0, 0, 0, 0, 0, 6]
+        )))
+    );
 }

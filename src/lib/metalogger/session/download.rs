@@ -9,6 +9,8 @@
 //! chain is started. A disconnect in any phase calls `abort_download` (see
 //! [`Session::disconnect`]).
 
+use std::time::Duration;
+
 use tokio::time::Instant;
 
 use super::connect::errno_text;
@@ -17,6 +19,13 @@ use crate::format::wire::{DownloadData, DownloadInfo, FileNum, ToMaster, DOWNLOA
 use crate::metalogger::log::Level;
 use crate::metalogger::store::{Finished, StoreError, NEW_PLACEHOLDER};
 use crate::ml_log;
+
+/// The first wait before a needed base download is tried again; it doubles after each
+/// failure, up to [`DOWNLOAD_RETRY_MAX`].
+pub(crate) const DOWNLOAD_RETRY_FIRST: Duration = Duration::from_secs(5);
+
+/// The longest wait between two tries of a needed base download.
+pub(crate) const DOWNLOAD_RETRY_MAX: Duration = Duration::from_secs(300);
 
 /// Tries of one block after the first that failed (mfsmetalogger: 5, so 6 tries in all).
 pub(crate) const BLOCK_RETRIES: u32 = 5;
@@ -86,6 +95,9 @@ impl<B: Backend> Session<B> {
             file,
             phase: Phase::Requested,
         });
+        if file == FileNum::Metadata {
+            self.chain_ok = true;
+        }
         if hold && !conn.meta_checked && conn.held.is_none() {
             conn.held = Some(Held::default());
         }
@@ -110,7 +122,11 @@ impl<B: Backend> Session<B> {
             DownloadInfo::Error(_) => {
                 ml_log!(Level::Notice, "download start error");
                 if let Some(d) = conn.download.take() {
+                    if matches!(d.phase, Phase::Receiving { .. }) {
+                        self.store.abort_download();
+                    }
                     self.record_download(d.file, "download start error".into());
+                    self.chain_failed();
                     self.end_meta_check()?;
                 }
                 return Ok(());
@@ -259,6 +275,9 @@ impl<B: Backend> Session<B> {
                 // mfsmetalogger says nothing about a fresh file system's placeholder.
                 if reason != NEW_PLACEHOLDER {
                     ml_log!(Level::Warning, "{reason}");
+                    // The placeholder is a base (`mfsmaster -a` starts a fresh file
+                    // system from it); a damaged image is not.
+                    self.chain_failed();
                 }
                 self.record_download(file, reason);
                 self.end_meta_check()?;
@@ -277,7 +296,12 @@ impl<B: Backend> Session<B> {
                 self.foreign_at = Some(Instant::now());
                 return Err(Disconnect);
             }
-            Ok(Finished::Changelog { .. }) => self.record_download(file, "ok".into()),
+            Ok(Finished::Changelog { .. }) => {
+                self.record_download(file, "ok".into());
+                if file == FileNum::Changelog1 {
+                    self.chain_done();
+                }
+            }
             Err(e @ StoreError::Io { .. }) => {
                 let what = if file == FileNum::Metadata {
                     "metadata"
@@ -291,11 +315,13 @@ impl<B: Backend> Session<B> {
                     store_error_text(&e)
                 );
                 self.record_download(file, e.to_string());
+                self.chain_failed();
                 self.end_meta_check()?;
             }
             Err(e) => {
                 ml_log!(Level::Notice, "{} download failed: {e}", file_label(file));
                 self.record_download(file, e.to_string());
+                self.chain_failed();
                 self.end_meta_check()?;
             }
         }
@@ -312,7 +338,39 @@ impl<B: Backend> Session<B> {
             conn.download = None;
         }
         self.record_download(file, reason);
+        self.chain_failed();
         self.end_meta_check()
+    }
+
+    /// A file of the chain could not be had: the chain will not set a base. If one is
+    /// needed, try again later, waiting longer after each failure.
+    pub(super) fn chain_failed(&mut self) {
+        self.chain_ok = false;
+        if self.base_needed {
+            let wait = DOWNLOAD_RETRY_FIRST
+                .saturating_mul(1 << self.retry_failures.min(8))
+                .min(DOWNLOAD_RETRY_MAX);
+            self.retry_failures = self.retry_failures.saturating_add(1);
+            self.retry_at = Some(Instant::now() + wait);
+        }
+    }
+
+    /// The chain 1 → 11 → 12 ended with every file in place: the base is there.
+    fn chain_done(&mut self) {
+        if self.chain_ok {
+            self.base_needed = false;
+            self.retry_failures = 0;
+            self.retry_at = None;
+        }
+    }
+
+    /// Starts the download a missing base still needs, once its retry time has come.
+    pub(super) fn retry_base_download(&mut self) {
+        let idle = self.conn.as_ref().is_some_and(|c| c.download.is_none());
+        let due = self.retry_at.is_none_or(|at| Instant::now() >= at);
+        if self.base_needed && idle && due {
+            self.start_download(FileNum::Metadata);
+        }
     }
 
     /// The metadata download of this connection ended: the id is checked (or cannot be

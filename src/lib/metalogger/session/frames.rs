@@ -3,7 +3,9 @@
 //! in their order and with their messages.
 
 use super::download::store_error_text;
-use super::{Backend, Disconnect, Flow, Held, HeldItem, Session, HELD_MAX_BYTES};
+use super::{
+    Backend, Disconnect, Flow, Held, HeldItem, Session, FLUSH_EARLY_BYTES, HELD_MAX_BYTES,
+};
 use crate::format::wire::ids::*;
 use crate::format::wire::{
     decode_frame, Frame, FrameStatus, FromMaster, WireError, WireErrorKind, MAX_PAYLOAD,
@@ -114,7 +116,14 @@ impl<B: Backend> Session<B> {
     /// Appends one change to the changelog.
     pub(super) fn log_change(&mut self, version: u64, text: &[u8]) -> Flow {
         match self.store.append(version, text) {
-            Ok(Appended::Logged) => Ok(()),
+            Ok(Appended::Logged) => {
+                // "<version>: " and the newline, roughly.
+                self.unflushed = self.unflushed.saturating_add(text.len() + 24);
+                if self.unflushed >= FLUSH_EARLY_BYTES {
+                    self.flush_store();
+                }
+                Ok(())
+            }
             Ok(Appended::Gap { have, got, .. }) => {
                 ml_log!(
                     Level::Warning,

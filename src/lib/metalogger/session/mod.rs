@@ -9,19 +9,33 @@
 //! it queued. Outgoing frames are small (REGISTER, NOP, START/REQUEST/END), so a write is
 //! awaited in place, for at most `MASTER_TIMEOUT` s.
 //!
-//! Who logs what: the session logs every message of spec §7, including `some changes lost:
-//! [a-b], download metadata again` for [`Appended::Gap`](crate::metalogger::store::Appended)
-//! and `meta data version: <v>, meta data id: 0x<ID>` for a valid downloaded image; the
-//! store logs what happens to files (moved aside, rotated).
+//! The store is flushed every whole second, and also after every
+//! [`FLUSH_EARLY_BYTES`] of changes (a fast replay must not reach the store's memory bound
+//! between two seconds).
+//!
+//! Who logs what (agreed with `store/mod.rs`): the session logs the protocol's messages
+//! (spec §7, metalogger-files.md §6), including `some changes lost: [a-b], download
+//! metadata again` for [`Appended::Gap`](crate::metalogger::store::Appended), `… downloaded
+//! …`, `meta data version: <v>, meta data id: 0x<ID>`, the reason of an invalid image,
+//! `error writing metafile` and `can't rename …`; the store logs what happens to its files
+//! (a torn line cut, changelogs moved aside, a refused image removed).
 //!
 //! Where it differs from mfsmetalogger 3.0.117, on purpose:
 //! - **Resume after a restart**: REGISTER is rver 2 with `first_wanted = last + 1`
-//!   whenever the store has a last version, not only after a reconnect in one process.
-//!   The first registration of a process still downloads the metadata (as mfsmetalogger
-//!   does at every start), so the backup files are fresh after a restart.
+//!   whenever the store has a last version, not only after a reconnect in one process, and
+//!   like any rver 2 registration it starts no download (mfsmetalogger registers fresh and
+//!   downloads everything at every start). A master that cannot continue the stream shows
+//!   a gap at its first change, and the gap path downloads.
 //! - **Reload keeps the connection** when `MASTER_HOST`, `MASTER_PORT`, `BIND_HOST` and
 //!   `MASTER_TIMEOUT` did not change (mfsmetalogger always reconnects); timers change
 //!   period in place, 0 → non-zero included.
+//! - **A missing base is downloaded again**: after a fresh registration (start with an
+//!   empty folder, or a gap) the changelogs have no base until the chain 1 → 11 → 12
+//!   completes. If it fails (full disk, bad blocks, INFO error, a cut connection, even
+//!   after a resume with rver 2), the session tries again by itself, 5 s later, then
+//!   doubling up to 300 s; mfsmetalogger waits for the next periodic download (a day).
+//! - **A mute master is logged**: `Master timed out: nothing received for <T> s` when the
+//!   link is dropped after `MASTER_TIMEOUT` s of silence (mfsmetalogger says nothing).
 //! - **No "old master" mode** (spec §5.7): mfsmetalogger latches it for the life of the
 //!   process whenever a connection drops during a changelog download, which on any master
 //!   since 1.6.18 (all that speak this protocol's 3.0 form) only means a network hiccup,
@@ -98,6 +112,12 @@ pub const HELD_MAX_BYTES: usize = 256 << 20;
 /// After a master turned out to serve another file system, the next connect attempt
 /// waits at least this long (each attempt downloads its metadata to check it again).
 pub const FOREIGN_RETRY: Duration = Duration::from_secs(60);
+
+/// Changes appended since the last flush that make the session flush before the next
+/// second: the store writes its buffered lines only when flushed, and refuses changes past
+/// its memory bound ([`MAX_PENDING`](crate::metalogger::store::MAX_PENDING)), which a fast
+/// replay can reach within one second.
+pub const FLUSH_EARLY_BYTES: usize = 4 << 20;
 
 /// Offset of the periodic metadata download after each multiple of its period.
 const DOWNLOAD_TICK_OFFSET: u64 = 630;
@@ -200,8 +220,6 @@ struct Session<B> {
     reconnect: Ticker,
     periodic_download: Ticker,
     second: Ticker,
-    /// A registration happened in this process (the first one downloads the metadata).
-    registered_once: bool,
     /// When a master last turned out to serve another file system.
     foreign_at: Option<Instant>,
     last_change_time: Option<u64>,
@@ -209,6 +227,17 @@ struct Session<B> {
     last_download: Option<DownloadRecord>,
     /// The last status write failed (logged once until it works again).
     status_failing: bool,
+    /// Bytes of changes appended since the last store flush.
+    unflushed: usize,
+    /// The stream was registered fresh and no download chain has completed since: the
+    /// folder has no base for its changelogs yet (see the module docs).
+    base_needed: bool,
+    /// No file of the running chain failed so far.
+    chain_ok: bool,
+    /// When a needed base download may be tried again.
+    retry_at: Option<Instant>,
+    /// Failed tries of the needed base download in a row.
+    retry_failures: u32,
 }
 
 impl<B: Backend> Session<B> {
@@ -226,12 +255,16 @@ impl<B: Backend> Session<B> {
             connect_timeout: tuning.connect_timeout,
             resolved: Resolved::default(),
             conn: None,
-            registered_once: false,
             foreign_at: None,
             last_change_time: None,
             last_received_at: None,
             last_download: None,
             status_failing: false,
+            unflushed: 0,
+            base_needed: false,
+            chain_ok: false,
+            retry_at: None,
+            retry_failures: 0,
         }
     }
 
@@ -299,8 +332,16 @@ impl<B: Backend> Session<B> {
                         let _ = ToMaster::Nop.encode(&mut conn.out);
                     }
                 }
-                // Silent, as in mfsmetalogger.
-                Event::Timeout => self.disconnect(),
+                // mfsmetalogger drops the link silently here, which leaves an operator
+                // guessing; one line says why.
+                Event::Timeout => {
+                    ml_log!(
+                        Level::Notice,
+                        "Master timed out: nothing received for {} s",
+                        timeout.as_secs()
+                    );
+                    self.disconnect();
+                }
             }
             self.write_out().await;
         }
@@ -336,9 +377,12 @@ impl<B: Backend> Session<B> {
         // REGISTER always encodes.
         let _ = ToMaster::Register(register).encode(&mut conn.out);
         self.conn = Some(conn);
-        let download = last == 0 || !self.registered_once || self.foreign_at.is_some();
-        self.registered_once = true;
-        if download {
+        // A fresh registration downloads everything; so does a retry after a foreign
+        // verdict, to check the master's metadata id again.
+        if last == 0 {
+            self.base_needed = true;
+        }
+        if last == 0 || self.foreign_at.is_some() {
             self.start_download(FileNum::Metadata);
         }
         self.write_out().await;
@@ -405,6 +449,7 @@ impl<B: Backend> Session<B> {
         if let Some(d) = conn.download.take() {
             self.store.abort_download();
             self.record_download(d.file(), "connection lost".into());
+            self.chain_failed();
         }
         if let Err(e) = self.store.close_log() {
             ml_log!(Level::Warning, "{e}");
@@ -417,9 +462,7 @@ impl<B: Backend> Session<B> {
 
     fn shutdown(&mut self) {
         self.disconnect();
-        if let Err(e) = self.store.flush() {
-            ml_log!(Level::Warning, "{e}");
-        }
+        self.flush_store();
         self.write_status();
     }
 
@@ -447,10 +490,16 @@ impl<B: Backend> Session<B> {
     }
 
     fn every_second(&mut self) {
+        self.flush_store();
+        self.retry_base_download();
+        self.write_status();
+    }
+
+    fn flush_store(&mut self) {
+        self.unflushed = 0;
         if let Err(e) = self.store.flush() {
             ml_log!(Level::Warning, "{e}");
         }
-        self.write_status();
     }
 
     fn write_status(&mut self) {

@@ -186,7 +186,7 @@ impl Peer {
         self.stream.write_all(&out).await.unwrap();
     }
 
-    async fn send_raw(&mut self, bytes: &[u8]) {
+    pub(super) async fn send_raw(&mut self, bytes: &[u8]) {
         self.stream.write_all(bytes).await.unwrap();
     }
 
@@ -228,6 +228,18 @@ impl Peer {
             }
             self.send(FromMaster::DownloadData(block)).await;
         }
+    }
+}
+
+impl Peer {
+    /// Serves the whole chain a fresh registration starts (START(1) already read): a
+    /// small image, then empty changelogs 11 and 12.
+    async fn serve_chain(&mut self) {
+        self.serve_download(b"MFSM 2.0", None).await;
+        assert_eq!(self.expect().await, (ANTOMA_DOWNLOAD_START, vec![11]));
+        self.serve_download(b"", None).await;
+        assert_eq!(self.expect().await, (ANTOMA_DOWNLOAD_START, vec![12]));
+        self.serve_download(b"", None).await;
     }
 }
 
@@ -321,10 +333,12 @@ async fn a_restart_resumes_with_rver_2_from_the_last_logged_version() {
     store.state().last = 12;
     let h = start(store, |_| {}).await;
     let mut peer = h.accept().await;
-    let bytes = read_exact(&mut peer, 32).await;
-    assert_eq!(bytes[..23], REGISTER_RESUME_13);
-    // The first registration of a process still refreshes the backups.
-    assert_eq!(bytes[23..], START_1);
+    let bytes = read_exact(&mut peer, 23).await;
+    assert_eq!(bytes[..], REGISTER_RESUME_13);
+    // No download: the next frame is the NOP after a third of the timeout.
+    let t0 = Instant::now();
+    assert_eq!(peer.recv().await.map(|f| f.0), Some(ANTOAN_NOP));
+    assert!(t0.elapsed() >= Duration::from_secs(3));
     h.stop().await;
 }
 
@@ -364,12 +378,11 @@ async fn changes_and_rotations_are_logged_in_order() {
 async fn an_idle_link_gets_a_nop_every_third_of_the_timeout_and_dies_at_the_timeout() {
     let h = start(FakeStore::default(), |_| {}).await;
     let mut peer = h.accept().await;
-    let t0 = Instant::now();
     peer.expect().await; // REGISTER
     peer.expect().await; // START(1)
-    peer.send(FromMaster::DownloadInfo(DownloadInfo::Error(0xFF)))
-        .await;
+    peer.serve_chain().await;
     // The master stays mute from now on.
+    let t0 = Instant::now();
     let mut nops = Vec::new();
     while let Some((t, _)) = peer.recv().await {
         assert_eq!(t, ANTOAN_NOP);
@@ -454,10 +467,7 @@ async fn a_gap_drops_the_link_and_the_next_tick_registers_fresh() {
     store.state().last = 5;
     let h = start(store, |_| {}).await;
     let mut peer = h.accept().await;
-    assert_eq!(peer.expect().await.1[0], 2); // rver 2
-    peer.expect().await; // START(1)
-    peer.send(FromMaster::DownloadInfo(DownloadInfo::Error(0xFF)))
-        .await;
+    assert_eq!(peer.expect().await.1[0], 2); // rver 2, no download
     peer.change(6, "1|A").await;
     peer.change(9, "1|B").await;
     assert_eq!(peer.recv().await, None);
@@ -484,6 +494,12 @@ async fn protocol_violations_drop_the_link() {
         vec![0, 0, 0, 51, 0, 0, 0, 2, 0xFF, 0],
         // LOG_DATA with the 0xAA marker.
         vec![0, 0, 0, 51, 0, 0, 0, 10, 0xAA, 0, 0, 0, 0, 0, 0, 0, 1, 0],
+        // LOG_DATA without the NUL.
+        vec![0, 0, 0, 51, 0, 0, 0, 10, 0xFF, 0, 0, 0, 0, 0, 0, 0, 1, b'x'],
+        // INFO of a length that is neither 1 nor 8.
+        vec![0, 0, 0, 61, 0, 0, 0, 2, 0, 0],
+        // VERSION: the codec knows it, mfsmetalogger does not take it.
+        vec![0, 0, 0, 11, 0, 0, 0, 4, 0, 3, 0, 0xEA],
         // DATA with no download.
         vec![
             0, 0, 0, 63, 0, 0, 0, 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -650,8 +666,7 @@ async fn a_reload_from_no_download_to_hourly_downloads_at_10_30_past() {
     let t0 = Instant::now();
     peer.expect().await; // REGISTER
     peer.expect().await; // START(1)
-    peer.send(FromMaster::DownloadInfo(DownloadInfo::Error(0xFF)))
-        .await;
+    peer.serve_chain().await;
     let mut hourly = h.config.clone();
     hourly.master_timeout = 3600;
     hourly.meta_download_freq = 1;
@@ -690,9 +705,6 @@ async fn a_store_that_refuses_changes_drops_the_link_and_resumes_from_its_last_v
     let h = start(store, |_| {}).await;
     let mut peer = h.accept().await;
     peer.expect().await; // REGISTER
-    peer.expect().await; // START(1)
-    peer.send(FromMaster::DownloadInfo(DownloadInfo::Error(0xFF)))
-        .await;
     peer.change(42, "1|A").await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     h.store.state().refuse_appends = true;
@@ -710,4 +722,127 @@ async fn a_store_that_refuses_changes_drops_the_link_and_resumes_from_its_last_v
     let store = h.stop().await;
     let log: Vec<u64> = store.state().log.iter().flatten().map(|c| c.0).collect();
     assert_eq!(log, vec![42, 43]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_burst_of_changes_is_flushed_before_the_next_second() {
+    let h = start(FakeStore::default(), |_| {}).await;
+    let mut peer = h.accept().await;
+    peer.expect().await; // REGISTER
+    peer.expect().await; // START(1)
+    peer.send(FromMaster::DownloadInfo(DownloadInfo::Error(0xFF)))
+        .await;
+    let t0 = Instant::now();
+    let text = "x".repeat(1000);
+    let n = 6_000u64;
+    let mut out = Vec::new();
+    for v in 1..=n {
+        FromMaster::LogData {
+            version: v,
+            text: text.as_bytes(),
+        }
+        .encode(&mut out)
+        .unwrap();
+    }
+    peer.send_raw(&out).await;
+    while h.store.state().log.len() < n as usize {
+        tokio::task::yield_now().await;
+    }
+    // No second has passed: only the burst made the session flush.
+    assert!(t0.elapsed() < Duration::from_millis(400));
+    assert!(h.store.state().flushes >= 1);
+    h.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_base_download_is_tried_again_later_and_longer_later() {
+    let h = start(FakeStore::default(), |c| c.master_timeout = 60).await;
+    let mut peer = h.accept().await;
+    peer.expect().await; // REGISTER
+    peer.expect().await; // START(1)
+    let mut waits = Vec::new();
+    for _ in 0..2 {
+        peer.send(FromMaster::DownloadInfo(DownloadInfo::Error(0xFF)))
+            .await;
+        let t0 = Instant::now();
+        assert_eq!(peer.expect().await, (ANTOMA_DOWNLOAD_START, vec![1]));
+        waits.push(t0.elapsed().as_secs());
+    }
+    // 5 s, then 10 s (the retry runs on the whole-second flush tick).
+    assert!(
+        (5..=6).contains(&waits[0]) && (10..=11).contains(&waits[1]),
+        "{waits:?}"
+    );
+    peer.serve_chain().await;
+    let store = h.stop().await;
+    assert_eq!(store.state().finished.len(), 3);
+    let last = store.state().statuses.last().cloned().unwrap();
+    assert_eq!(
+        last.last_download.map(|d| (d.file, d.result)),
+        Some(("changelog_1".to_string(), "ok".to_string()))
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_damaged_image_is_no_base_but_the_placeholder_is() {
+    for (reason, again) in [("bad metadata file format", true), ("MFSM NEW", false)] {
+        let store = FakeStore::default();
+        store.state().verdict = Some(Finished::InvalidMetadata {
+            reason: reason.into(),
+        });
+        let h = start(store, |c| c.master_timeout = 60).await;
+        let mut peer = h.accept().await;
+        peer.expect().await; // REGISTER
+        peer.expect().await; // START(1)
+        peer.serve_chain().await;
+        // A START(1) within 7 s, or only NOPs until the master closes its end.
+        let next = tokio::time::timeout(Duration::from_secs(7), peer.expect()).await;
+        assert_eq!(
+            next.ok(),
+            again.then(|| (ANTOMA_DOWNLOAD_START, vec![1])),
+            "{reason}"
+        );
+        h.stop().await;
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn random_frames_from_the_master_never_stop_the_session() {
+    let h = start(FakeStore::default(), |c| c.master_reconnection_delay = 1).await;
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut rand = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let types = [0u32, 1, 2, 11, 51, 61, 63, 81, 99];
+    for _ in 0..150 {
+        let mut peer = h.accept().await;
+        peer.expect().await; // REGISTER
+        let mut junk = Vec::new();
+        for _ in 0..(rand() % 6) {
+            let t = types[(rand() % types.len() as u64) as usize];
+            let len = (rand() % 40) as usize;
+            let mut payload: Vec<u8> = (0..len).map(|_| rand() as u8).collect();
+            if t == 51 && rand() % 2 == 0 && len > 0 {
+                payload[0] = 0xFF;
+                if let Some(last) = payload.last_mut() {
+                    *last = 0;
+                }
+            }
+            junk.extend_from_slice(&t.to_be_bytes());
+            junk.extend_from_slice(&(len as u32).to_be_bytes());
+            junk.extend_from_slice(&payload);
+        }
+        if rand() % 4 == 0 {
+            let cut = (rand() as usize) % (junk.len() + 1);
+            junk.truncate(cut);
+        }
+        peer.send_raw(&junk).await;
+        // Whatever it made of that, the master now hangs up.
+        drop(peer);
+    }
+    assert!(!h.task.is_finished());
+    h.stop().await;
 }

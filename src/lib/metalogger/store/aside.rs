@@ -123,6 +123,31 @@ pub fn move_aside(
     Ok(done)
 }
 
+/// How many `gap-*` folders are kept: each holds a few hours of changelogs and pins an old
+/// metadata image, so a master that keeps losing changes must not fill the disk.
+pub const GAP_FOLDERS_KEPT: usize = 3;
+
+/// Removes the oldest `<prefix>*` subfolders of `dir` beyond the newest `keep` (names sort
+/// by time). Returns the names removed.
+pub fn prune_subfolders(dir: &Path, prefix: &str, keep: usize) -> Vec<String> {
+    let Ok(list) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut found: Vec<String> = list
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n.starts_with(prefix))
+        .collect();
+    found.sort();
+    let excess = found.len().saturating_sub(keep);
+    found
+        .into_iter()
+        .take(excess)
+        .filter(|n| fs::remove_dir_all(dir.join(n)).is_ok())
+        .collect()
+}
+
 /// The files a gap moves: every `changelog_ml.<n>.mfs`.
 pub fn is_own_changelog(name: &str) -> bool {
     names::changelog_number(name).is_some()

@@ -57,6 +57,11 @@ impl LogFile for File {
     }
 }
 
+/// The most bytes a line with `text` takes: `"<u64>: " text "\n"`.
+fn line_bound(text: &[u8]) -> usize {
+    20 + 2 + text.len() + 1
+}
+
 /// The lines [`ChangelogWriter::push`] refused: the memory bound is reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Backlog {
@@ -158,18 +163,24 @@ impl ChangelogWriter {
         n
     }
 
+    /// Whether a line with `text` would fit in memory now ([`ChangelogWriter::push`]
+    /// refuses it otherwise).
+    pub fn check_room(&self, text: &[u8]) -> Result<(), Backlog> {
+        if self.pending.len().saturating_add(line_bound(text)) > self.limit {
+            return Err(Backlog {
+                pending: self.pending.len(),
+            });
+        }
+        Ok(())
+    }
+
     /// Buffers the line `"<version>: <text>\n"` (text up to its first NUL, as
     /// mfsmetalogger's `%s`). Refused when the buffer would pass its bound.
     pub fn push(&mut self, version: u64, text: &[u8]) -> Result<(), Backlog> {
         let text = text
             .get(..memchr::memchr(0, text).unwrap_or(text.len()))
             .unwrap_or_default();
-        let needed = 20 + 2 + text.len() + 1;
-        if self.pending.len().saturating_add(needed) > self.limit {
-            return Err(Backlog {
-                pending: self.pending.len(),
-            });
-        }
+        self.check_room(text)?;
         // Writing to a Vec cannot fail.
         let _ = write!(self.pending, "{version}: ");
         self.pending.extend_from_slice(text);

@@ -27,12 +27,12 @@
 //! What the store does beyond 3.0.117 (each is a documented, tested choice):
 //!
 //! * lines are written whole or not at all, kept in memory while the disk refuses them,
-//!   and synced once per flush ([`changelog_log`]);
+//!   and synced once per flush (`changelog_log.rs`);
 //! * a new stream (the first change accepted while `last_version()` is 0) starts in a new
 //!   `changelog_ml.0.mfs`: an old non-empty `.0` is rotated to `.1` first, so no file has a
 //!   jump in its versions (`mfsmaster -a` ignores the rest of a file after a jump of 10000
 //!   or more, or after a step backwards);
-//! * a gap moves the changelogs aside instead of deleting them ([`aside`]);
+//! * a gap moves the changelogs aside instead of deleting them (`aside.rs`);
 //! * an invalid or foreign downloaded image is removed (not left as `metadata_ml.tmp`,
 //!   which `mfsmaster -a` would consider); only the `MFSM NEW` placeholder stays, as in
 //!   3.0.117, because `mfsmaster -a` restores a fresh file system from it;
@@ -183,11 +183,15 @@ pub struct Store {
     foreign: Option<u64>,
     /// An error opening `changelog_ml.0.mfs` was logged.
     open_failing: bool,
+    /// Since the current stream began afresh: an image (valid, or the `MFSM NEW`
+    /// placeholder) and a copy of the master's `changelog.0.mfs` were downloaded.
+    fresh_image: bool,
+    fresh_changelog: bool,
 }
 
 impl Store {
     /// Opens DATA_PATH: cuts torn last lines of `changelog_ml.<n>.mfs`, finds the metadata
-    /// id of the files there and the version to resume after (see [`recovery`]).
+    /// id of the files there and the version to resume after (see `recovery.rs`).
     pub fn open(dir: &Path, settings: StoreSettings) -> Result<Store, StoreError> {
         let found = recovery::recover(dir).map_err(|e| StoreError::io(dir, e))?;
         Ok(Store {
@@ -199,6 +203,8 @@ impl Store {
             download: None,
             foreign: None,
             open_failing: false,
+            fresh_image: found.last_version > 0,
+            fresh_changelog: found.last_version > 0,
         })
     }
 
@@ -223,6 +229,17 @@ impl Store {
         (self.meta_id != 0).then_some(self.meta_id)
     }
 
+    /// Whether the folder still lacks the downloads that join the current stream to a
+    /// metadata image: true from the first change of a stream that began afresh (rver 1,
+    /// after a start without resume or a gap) until a metadata image and then file 11
+    /// have been downloaded. Until then neither `mfsmaster -a` nor `metarestore -a` works on
+    /// the folder (the changes between the image and the stream's first change are missing).
+    /// Session: if a download failed (full disk, master error), start one again while this
+    /// is true, rather than waiting for the next `META_DOWNLOAD_FREQ` tick.
+    pub fn needs_download(&self) -> bool {
+        !(self.fresh_image && self.fresh_changelog)
+    }
+
     /// Logs one change received from the master. Errors: [`StoreError::Backlog`] (the
     /// change was not taken; reconnect) and [`StoreError::ForeignMaster`].
     pub fn append(&mut self, version: u64, text: &[u8]) -> Result<Appended, StoreError> {
@@ -231,6 +248,14 @@ impl Store {
                 dir: self.dir.clone(),
                 ours: self.meta_id,
                 theirs,
+            });
+        }
+        // While memory is full every change is refused, gap or not: the session reconnects
+        // and the master replays from `last + 1` (a gap is judged once there is room).
+        if let Err(b) = self.log.check_room(text) {
+            return Err(StoreError::Backlog {
+                path: self.dir.join(names::CHANGELOG_0),
+                pending: b.pending,
             });
         }
         if self.last > 0 && version != self.last.wrapping_add(1) {
@@ -262,7 +287,7 @@ impl Store {
     /// Writes buffered whole lines to the file, then fdatasyncs it (the session calls it
     /// every second, on disconnect and before exit). A full disk is not an error here: the
     /// lines stay in memory and the next flush tries again (logged once, see
-    /// [`changelog_log`]); [`Store::append`] reports when memory runs out.
+    /// `changelog_log.rs`); [`Store::append`] reports when memory runs out.
     pub fn flush(&mut self) -> Result<(), StoreError> {
         if self.log.pending_bytes() > 0 {
             self.ensure_open();
@@ -340,12 +365,18 @@ impl Store {
         if file != FileNum::Metadata {
             fs::rename(&tmp, &target_path).map_err(|e| StoreError::io(&tmp, e))?;
             sync_dir(&self.dir).map_err(|e| StoreError::io(&self.dir, e))?;
+            if file == FileNum::Changelog0 && self.fresh_image {
+                self.fresh_changelog = true;
+            }
             return Ok(Finished::Changelog { name: target });
         }
         match download::check_metadata_image(&tmp) {
-            MetadataVerdict::New => Ok(Finished::InvalidMetadata {
-                reason: NEW_PLACEHOLDER.to_string(),
-            }),
+            MetadataVerdict::New => {
+                self.fresh_image = true;
+                Ok(Finished::InvalidMetadata {
+                    reason: NEW_PLACEHOLDER.to_string(),
+                })
+            }
             MetadataVerdict::Invalid { reason } => {
                 self.remove_refused(&tmp, "it is not a valid metadata file");
                 Ok(Finished::InvalidMetadata { reason })
@@ -363,6 +394,7 @@ impl Store {
                 if meta_id != 0 {
                     self.meta_id = meta_id;
                 }
+                self.fresh_image = true;
                 Ok(Finished::Metadata { version, meta_id })
             }
         }
@@ -377,10 +409,12 @@ impl Store {
         }
     }
 
-    /// Bytes used by the files in DATA_PATH (for the status), counting the subfolders this
-    /// store creates (`gap-*`, `foreign-*`).
+    /// Bytes used by the files in DATA_PATH (for the status), counting the `gap-*`
+    /// subfolders this store creates, and each hard-linked file once.
     pub fn bytes_used(&self) -> u64 {
-        fn files_in(dir: &Path, depth: u32) -> u64 {
+        use std::collections::HashSet;
+        use std::os::unix::fs::MetadataExt;
+        fn files_in(dir: &Path, depth: u32, seen: &mut HashSet<(u64, u64)>) -> u64 {
             let Ok(list) = fs::read_dir(dir) else {
                 return 0;
             };
@@ -388,27 +422,43 @@ impl Store {
             for entry in list.flatten() {
                 let Ok(meta) = entry.metadata() else { continue };
                 if meta.is_file() {
-                    total += meta.len();
+                    if seen.insert((meta.dev(), meta.ino())) {
+                        total += meta.len();
+                    }
                 } else if meta.is_dir() && depth == 0 {
                     let name = entry.file_name();
                     let name = name.to_string_lossy();
                     if name.starts_with(names::GAP_PREFIX)
                         || name.starts_with(names::FOREIGN_PREFIX)
                     {
-                        total += files_in(&entry.path(), 1);
+                        total += files_in(&entry.path(), 1, seen);
                     }
                 }
             }
             total
         }
-        files_in(&self.dir, 0)
+        files_in(&self.dir, 0, &mut HashSet::new())
     }
 
     /// The first change of a new stream: if `changelog_ml.0.mfs` holds lines of an earlier
     /// stream, rotate it away so that versions never jump inside one file.
     fn begin_stream(&mut self, version: u64) {
+        self.fresh_image = false;
+        self.fresh_changelog = false;
+        if self.log.pending_bytes() > 0 {
+            self.ensure_open();
+        }
         let _ = self.log.flush();
         self.log.detach();
+        // Lines of the old stream the disk did not take cannot go first in the new file.
+        if let Some((first, count)) = self.log.pending_summary() {
+            self.log.discard_pending();
+            crate::ml_log!(
+                Level::Warning,
+                "{count} changes from {first} of the previous stream could not be written to {}: dropped",
+                names::CHANGELOG_0
+            );
+        }
         if recovery::non_empty(&self.dir.join(names::CHANGELOG_0)) {
             rotation::shift_changelogs(&self.dir, self.settings.back_logs);
             let _ = sync_dir(&self.dir);
@@ -435,8 +485,13 @@ impl Store {
                     names::CHANGELOG_0
                 );
             }
+            let existed = path.exists();
             let file = OpenOptions::new().append(true).create(true).open(&path)?;
             let len = file.metadata()?.len();
+            if !existed {
+                // The new name must survive a power loss too, not only the lines in it.
+                sync_dir(&self.dir)?;
+            }
             Ok((file, len))
         });
         match opened {
@@ -505,6 +560,17 @@ impl Store {
                             m.linked.join(", ")
                         }
                     );
+                    for old in aside::prune_subfolders(
+                        &self.dir,
+                        names::GAP_PREFIX,
+                        aside::GAP_FOLDERS_KEPT,
+                    ) {
+                        crate::ml_log!(
+                            Level::Notice,
+                            "{old} removed (only the newest {} gap folders are kept)",
+                            aside::GAP_FOLDERS_KEPT
+                        );
+                    }
                     folder
                 }
                 None => self

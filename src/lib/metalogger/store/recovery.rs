@@ -145,7 +145,7 @@ fn covered_from(files: &[InputBytes], base: u64, upto: u64) -> (u64, Option<u64>
             continue;
         }
         if e.id > next {
-            return (next - 1, Some(e.id));
+            return (next.saturating_sub(1), Some(e.id));
         }
         next += 1;
     }
@@ -183,26 +183,41 @@ pub fn folder_meta_id(dir: &Path) -> Option<u64> {
 
 /// Looks at DATA_PATH (see the module documentation).
 pub fn recover(dir: &Path) -> io::Result<Recovered> {
+    // Regular files only: a folder or a socket of a changelog's name is nobody's changelog.
     let mut entries: Vec<String> = Vec::new();
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
+        if !entry.file_type().is_ok_and(|t| t.is_file()) {
+            continue;
+        }
         if let Ok(name) = entry.file_name().into_string() {
             entries.push(name);
         }
     }
     entries.sort();
-    // 1. Torn tails.
+    // 1. Torn tails. A file that cannot be read or cut is reported, and then there is no
+    // resume (its end is unknown).
     let mut logs: Vec<(u64, String)> = entries
         .iter()
         .filter_map(|n| names::changelog_number(n).map(|k| (k, n.clone())))
         .collect();
     logs.sort();
+    let mut unreadable = None;
     for (_, name) in &logs {
-        if let Some((at, cut)) = cut_torn_tail(&dir.join(name))? {
-            crate::ml_log!(
+        match cut_torn_tail(&dir.join(name)) {
+            Ok(Some((at, cut))) => crate::ml_log!(
                 Level::Warning,
                 "{name}: cut a torn last line at byte {at} ({cut} bytes, written by a process that was stopped mid-line)"
-            );
+            ),
+            Ok(None) => {}
+            Err(e) => {
+                crate::ml_log!(
+                    Level::Warning,
+                    "{name}: can't check its last line: {}",
+                    super::errno::errno_text(&e)
+                );
+                unreadable.get_or_insert_with(|| name.clone());
+            }
         }
     }
     let back_id = back_meta_id(dir);
@@ -219,7 +234,8 @@ pub fn recover(dir: &Path) -> io::Result<Recovered> {
         if fs::metadata(&path).map(|m| m.len()).unwrap_or(0) == 0 {
             continue;
         }
-        newest = Some((name.clone(), last_version_of(&path)?));
+        // An unreadable file counts as one without a version (no resume).
+        newest = Some((name.clone(), last_version_of(&path).unwrap_or(0)));
         break;
     }
     let fresh = |why: String| {
@@ -239,6 +255,9 @@ pub fn recover(dir: &Path) -> io::Result<Recovered> {
             meta_id,
         });
     };
+    if let Some(name) = unreadable {
+        return fresh(format!("{name} cannot be read"));
+    }
     if last == 0 {
         return fresh(format!("the last line of {newest_name} has no version"));
     }
@@ -252,14 +271,19 @@ pub fn recover(dir: &Path) -> io::Result<Recovered> {
         match map_file(&dir.join(name)) {
             Ok(b) => files.push(b),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e),
+            Err(e) => {
+                return fresh(format!(
+                    "{name} cannot be read ({})",
+                    super::errno::errno_text(&e)
+                ))
+            }
         }
     }
     let (covered, hole) = covered_from(&files, base_version, last);
     if covered < last {
         let missing = match hole {
-            Some(after) => format!("[{}-{}]", covered + 1, after - 1),
-            None => format!("[{}-{last}]", covered + 1),
+            Some(after) => format!("[{}-{}]", covered.saturating_add(1), after - 1),
+            None => format!("[{}-{last}]", covered.saturating_add(1)),
         };
         return fresh(format!(
             "changes {missing} are in no changelog there (metadata {base_name} has version {base_version}, {newest_name} ends at {last})"
@@ -275,7 +299,61 @@ pub fn recover(dir: &Path) -> io::Result<Recovered> {
     })
 }
 
-/// Whether `path` holds at least one byte.
+/// Whether `path` is a file holding at least one byte.
 pub fn non_empty(path: &Path) -> bool {
-    fs::metadata(path).is_ok_and(|m| m.len() > 0)
+    fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metalogger::store::tests::{fake_metadata, TestDir};
+
+    #[test]
+    fn odd_bases_and_files_do_not_panic() {
+        // Metadata version 0, a changelog starting at 5, a file with no digits.
+        let d = TestDir::new("odd");
+        d.write(names::METADATA_BACK, fake_metadata(0, 1));
+        d.write(names::CHANGELOG_0, "5: a\n6: b\n");
+        d.write("changelog_ml.1.mfs", "garbage\nmore\n");
+        d.write("changelog_ml.2.mfs", "\n\n");
+        let r = recover(d.path()).unwrap();
+        assert_eq!(r.last_version, 0, "0..=4 are missing");
+        assert_eq!(r.meta_id, Some(1));
+    }
+
+    #[test]
+    fn two_metadata_ids_in_one_folder_mean_no_resume() {
+        let d = TestDir::new("two-ids");
+        d.write(names::METADATA_BACK, fake_metadata(1, 1));
+        d.write("metadata_ml.mfs.back.1", fake_metadata(1, 2));
+        d.write(names::CHANGELOG_0, "1: a\n");
+        let r = recover(d.path()).unwrap();
+        assert_eq!(r.last_version, 0);
+        assert_eq!(
+            r.meta_id,
+            Some(1),
+            "metadata_ml.mfs.back's id is the folder's"
+        );
+    }
+
+    #[test]
+    fn a_torn_line_without_any_newline_empties_the_file() {
+        let d = TestDir::new("all-torn");
+        d.write(names::CHANGELOG_0, "123: no end");
+        assert_eq!(
+            cut_torn_tail(&d.path().join(names::CHANGELOG_0)).unwrap(),
+            Some((0, 11))
+        );
+        assert_eq!(d.read(names::CHANGELOG_0), "");
+        // Longer than one search block.
+        let long = format!("1: a\n{}", "x".repeat(200_000));
+        d.write(names::CHANGELOG_0, &long);
+        assert_eq!(
+            cut_torn_tail(&d.path().join(names::CHANGELOG_0)).unwrap(),
+            Some((5, 200_000))
+        );
+        assert_eq!(d.read(names::CHANGELOG_0), "1: a\n");
+        assert_eq!(cut_torn_tail(&d.path().join("missing")).unwrap(), None);
+    }
 }

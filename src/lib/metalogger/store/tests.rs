@@ -541,8 +541,47 @@ fn bytes_used_counts_files_and_gap_folders() {
     fs::write(d.path().join("gap-x/changelog_ml.0.mfs"), "abc").unwrap();
     fs::create_dir(d.path().join("other")).unwrap();
     fs::write(d.path().join("other/big"), "abcdefgh").unwrap();
+    fs::hard_link(
+        d.path().join(METADATA_BACK),
+        d.path().join("gap-x").join(METADATA_BACK),
+    )
+    .unwrap();
     let s = Store::open(d.path(), settings(5, 3)).unwrap();
-    assert_eq!(s.bytes_used(), 8);
+    assert_eq!(
+        s.bytes_used(),
+        8,
+        "a hard link counts once, other folders not at all"
+    );
+}
+
+#[test]
+fn only_the_newest_gap_folders_are_kept() {
+    let d = TestDir::new("gap-prune");
+    for old in [
+        "gap-20200101-000000",
+        "gap-20200101-000001",
+        "gap-20200101-000001.1",
+    ] {
+        fs::create_dir(d.path().join(old)).unwrap();
+    }
+    let mut s = Store::open(d.path(), settings(5, 3)).unwrap();
+    feed(&mut s, 1, 2);
+    let Appended::Gap { moved_to, .. } = s.append(5, b"x").unwrap() else {
+        panic!("no gap")
+    };
+    let new = format!("{}/", moved_to.file_name().unwrap().to_str().unwrap());
+    assert_eq!(
+        d.names(),
+        vec![
+            "gap-20200101-000001.1/".to_string(),
+            "gap-20200101-000001/".to_string(),
+            new
+        ]
+        .into_iter()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -587,7 +626,14 @@ fn a_store_refuses_changes_past_its_memory_bound_without_moving_the_version() {
     assert!(matches!(e, StoreError::Backlog { .. }), "{e}");
     assert_eq!(s.last_version(), v - 1, "the refused change is not counted");
     assert!(before < v);
-    // Once the lines are written, the next change is taken.
+    // While memory is full, a later version is refused too, not taken for a gap: the
+    // session reconnects and the master replays from last + 1.
+    assert!(matches!(
+        s.append(v + 3, b"17953|OP(with some text)"),
+        Err(StoreError::Backlog { .. })
+    ));
+    assert_eq!(s.last_version(), v - 1);
+    // Once the lines are written, the replayed change is taken.
     s.flush().unwrap();
     assert_eq!(s.append(v, b"again").unwrap(), Appended::Logged);
 }
@@ -657,4 +703,73 @@ fn a_full_disk_loses_no_change_and_leaves_no_torn_line() {
     s.flush().unwrap();
     assert_eq!(d.read(CHANGELOG_0), lines(1, 2000));
     drop(s);
+}
+
+#[test]
+fn changes_wait_in_memory_while_the_log_cannot_be_opened() {
+    let d = TestDir::new("no-open");
+    // A folder where the file should be: opening it for appending fails.
+    fs::create_dir(d.path().join(CHANGELOG_0)).unwrap();
+    let mut s = Store::open(d.path(), settings(5, 3)).unwrap();
+    feed(&mut s, 1, 3);
+    s.flush().unwrap();
+    assert_eq!(
+        s.last_version(),
+        3,
+        "nothing is lost, so the version moves on"
+    );
+    fs::remove_dir(d.path().join(CHANGELOG_0)).unwrap();
+    feed(&mut s, 4, 4);
+    s.flush().unwrap();
+    assert_eq!(d.read(CHANGELOG_0), lines(1, 4));
+}
+
+#[test]
+fn folders_written_by_mfsmetalogger_resume_at_their_last_change() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/real");
+    let mut checked = 0;
+    for case in fs::read_dir(&root).unwrap().flatten() {
+        let ml = case.path().join("metalogger");
+        let Ok(list) = fs::read_dir(&ml) else {
+            continue;
+        };
+        let d = TestDir::new("real-folder");
+        for e in list.flatten() {
+            fs::copy(e.path(), d.path().join(e.file_name())).unwrap();
+        }
+        let last_line = d
+            .read(CHANGELOG_0)
+            .lines()
+            .last()
+            .map(|l| l.split(':').next().unwrap().parse::<u64>().unwrap())
+            .unwrap();
+        let s = Store::open(d.path(), settings(50, 3)).unwrap();
+        assert_eq!(s.last_version(), last_line, "{}", ml.display());
+        checked += 1;
+    }
+    assert!(checked >= 5);
+}
+
+#[test]
+fn a_fresh_stream_needs_an_image_then_file_11() {
+    let d = TestDir::new("needs-dl");
+    d.write(METADATA_BACK, fake_metadata(1, REAL_ID));
+    d.write(CHANGELOG_0, lines(1, 5));
+    let mut s = Store::open(d.path(), settings(5, 3)).unwrap();
+    assert!(!s.needs_download(), "resumed: the folder is whole");
+    let r = s.append(9, b"x").unwrap();
+    assert!(matches!(r, Appended::Gap { .. }));
+    feed(&mut s, 20, 21);
+    assert!(s.needs_download());
+    // File 11 alone does not do (its changes may start after the old image's version).
+    download(&mut s, FileNum::Changelog0, lines(1, 19).as_bytes()).unwrap();
+    assert!(s.needs_download());
+    // A failed image download leaves it needed.
+    s.start_download(FileNum::Metadata, 10).unwrap();
+    s.abort_download();
+    assert!(s.needs_download());
+    download(&mut s, FileNum::Metadata, &real_metadata()).unwrap();
+    assert!(s.needs_download());
+    download(&mut s, FileNum::Changelog0, lines(1, 19).as_bytes()).unwrap();
+    assert!(!s.needs_download());
 }
