@@ -1,10 +1,10 @@
 //! The real `mfsmetalogger` 3.0.117 and our session against the same scripted master
-//! (ignored by default; needs root and the Debian package): both must send the same
+//! (skipped unless root with the Debian package installed): both must send the same
 //! frames, NOPs aside: REGISTER + START(1); the REQUESTs of a 2.5 MB file, one block with a
 //! bad CRC asked again; END; START(11), its blocks, END; START(12) answered with an error;
 //! then, after a change that shows a gap, a FIN and a fresh REGISTER + START(1) on the next
 //! tick; and six bad tries of a block, then an unknown message type and a resume with
-//! rver 2. Run with `cargo test --lib real_metalogger -- --ignored`.
+//! rver 2.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -154,8 +154,7 @@ fn write_cfg(path: &Path, data: &Path, port: u16) {
 /// Runs `scenario` against the real mfsmetalogger, then against our session; `None` when
 /// the real one is not installed.
 async fn both(scenario: Scenario) -> Option<(Vec<Seen>, Vec<Seen>)> {
-    if !Path::new("/usr/sbin/mfsmetalogger").exists() {
-        eprintln!("skipped: no mfsmetalogger");
+    if !super::real_master_tests::real_mfs("mfsmetalogger") {
         return None;
     }
     let dir = std::env::temp_dir().join(format!(
@@ -222,7 +221,6 @@ fn types(seen: &[Seen]) -> Vec<Option<u32>> {
 }
 
 #[tokio::test]
-#[ignore = "needs root and mfsmetalogger 3.0.117"]
 async fn real_metalogger_and_session_send_the_same_frames() {
     let Some((real, ours)) = both(Scenario::ChainAndGap).await else {
         return;
@@ -255,7 +253,6 @@ async fn real_metalogger_and_session_send_the_same_frames() {
 }
 
 #[tokio::test]
-#[ignore = "needs root and mfsmetalogger 3.0.117"]
 async fn real_metalogger_and_session_give_up_a_block_and_resume_alike() {
     let Some((real, ours)) = both(Scenario::BadBlocksAndUnknownType).await else {
         return;

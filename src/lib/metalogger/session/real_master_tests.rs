@@ -1,8 +1,8 @@
-//! The session against a real MooseFS 3.0.117 `mfsmaster` on 127.0.0.1 (ignored by
-//! default; needs root and the Debian package): the master accepts our REGISTER, the
-//! download chain 1 → 11 → 12 copies its files byte for byte, a master restart is seen as
-//! a reset and the next tick registers again. Run with
-//! `cargo test --lib real_master -- --ignored`.
+//! The session against a real MooseFS 3.0.117 `mfsmaster` on 127.0.0.1 (skipped unless
+//! run as root with the Debian package installed; under `CI=true` a missing package is a
+//! failure): the master accepts our REGISTER, the download chain 1 → 11 → 12 copies its
+//! files byte for byte, a master restart is seen as a reset and the next tick registers
+//! again.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -15,6 +15,21 @@ use super::{run_with, Control, Tuning};
 use crate::format::wire::FileNum;
 use crate::metalogger::config::Config;
 
+/// Whether `/usr/sbin/<program>` can be run here as root: false (the test skips) when not
+/// root or not installed; a missing program under `CI=true` fails the test instead.
+pub(super) fn real_mfs(program: &str) -> bool {
+    let installed = Path::new("/usr/sbin").join(program).exists();
+    if !installed && std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{program} is missing and CI=true: install the MooseFS 3.0.117 packages");
+    }
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    if !installed || !root {
+        eprintln!("skipped: needs root and {program} 3.0.117");
+    }
+    installed && root
+}
+
 /// A master in a temporary folder; stopped and removed on drop.
 struct Master {
     dir: PathBuf,
@@ -23,7 +38,12 @@ struct Master {
 
 impl Master {
     fn new(ports: [u16; 3]) -> Master {
-        let dir = std::env::temp_dir().join(format!("mfsmeta-session-real-{}", std::process::id()));
+        // One folder per master: the tests of this file run in parallel in one process.
+        let dir = std::env::temp_dir().join(format!(
+            "mfsmeta-session-real-{}-{}",
+            std::process::id(),
+            ports[0]
+        ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("data")).unwrap();
         let cfg = dir.join("mfsmaster.cfg");
@@ -102,10 +122,8 @@ async fn wait_for(store: &FakeStore, files: usize) {
 }
 
 #[tokio::test]
-#[ignore = "needs root and mfsmaster 3.0.117"]
 async fn real_master_serves_the_chain_and_a_restart_reregisters() {
-    if !Path::new("/usr/sbin/mfsmaster").exists() {
-        eprintln!("skipped: no mfsmaster");
+    if !real_mfs("mfsmaster") {
         return;
     }
     let port = free_port();
@@ -147,13 +165,11 @@ async fn real_master_serves_the_chain_and_a_restart_reregisters() {
 }
 
 #[tokio::test]
-#[ignore = "needs root and mfsmaster 3.0.117"]
 async fn real_master_files_reach_the_real_store() {
     use crate::metalogger::status::Status;
     use crate::metalogger::store::{Store, StoreSettings};
 
-    if !Path::new("/usr/sbin/mfsmaster").exists() {
-        eprintln!("skipped: no mfsmaster");
+    if !real_mfs("mfsmaster") {
         return;
     }
     let port = free_port();
