@@ -112,8 +112,9 @@ files_of() {
     esac
 }
 
-# Inputs depend on the generator's source only.
-GEN_HASH="$(cat "$REPO"/src/lib/gen/*.rs "$REPO/src/bin/mfsmeta-gen.rs" | sha256sum | cut -c1-12)"
+# Inputs depend on the generator's source only (its comments aside).
+GEN_HASH="$(cat "$REPO"/src/lib/gen/*.rs "$REPO/src/bin/mfsmeta-gen.rs" |
+    grep -v '^[[:space:]]*//' | sha256sum | cut -c1-12)"
 mkdir -p "$WORK/inputs" "$WORK/runs"
 RESULTS="$WORK/results-$(date -u +%Y%m%dT%H%M%SZ).tsv"
 printf 'size\tmode\tfiles\tinput_mb\ttool\trun\twall_s\tcpu_s\trss_kb\n' >"$RESULTS"
