@@ -22,7 +22,7 @@ use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::daemon::{Daemon, DaemonKind, STOP_TIMEOUT};
+use super::daemon::{Daemon, DaemonKind, READY_MARKER, STOP_TIMEOUT};
 use super::error::{io, log_tail, Error, Result};
 use super::files::{self, METADATA_EMPTY_PATH};
 use super::netns::{NetNs, VethPair};
@@ -121,6 +121,9 @@ pub struct Cluster {
     chunkserver: Daemon,
     master: Daemon,
     metalogger: Daemon,
+    /// A second metalogger next to the real one: a drop-in binary such as our own
+    /// (see [`Cluster::start_drop_in_metalogger`]).
+    drop_in: Option<Daemon>,
     opts: ClusterOptions,
     addrs: VethPair,
     netns: NetNs,
@@ -164,6 +167,7 @@ impl Cluster {
                 "mfsmetalogger.cfg",
                 "metalogger.log",
             ),
+            drop_in: None,
             opts,
             addrs,
             netns,
@@ -413,6 +417,124 @@ impl Cluster {
             .collect()
     }
 
+    // ----- a drop-in metalogger next to the real one -----
+
+    /// Starts `program` (a drop-in for `mfsmetalogger`, e.g. our `metalogger`) as a second
+    /// metalogger of this master, in the namespace, with `-f -c drop-in-metalogger.cfg`.
+    /// Its config is the real metalogger's (same master, same options) plus `extra`, with its
+    /// own DATA_PATH `drop-in-metalogger/` and log `drop-in-metalogger.log`. It counts as
+    /// started when its log says `daemon initialized properly` or `connected to Master`;
+    /// if the master runs, this then waits for its start-up download as for the real one.
+    /// Later calls restart the same daemon (the config is rewritten). Stopped on drop, after
+    /// the real metalogger.
+    pub fn start_drop_in_metalogger(
+        &mut self,
+        program: &Path,
+        extra: &[(&str, &str)],
+    ) -> Result<()> {
+        let root = self.tmp.path().to_path_buf();
+        let data = self.drop_in_metalogger_data_dir();
+        std::fs::create_dir_all(&data).map_err(io("create folder", &data))?;
+        let mut lines: Vec<(String, String)> = vec![
+            ("WORKING_USER".into(), "root".into()),
+            ("WORKING_GROUP".into(), "root".into()),
+            ("NICE_LEVEL".into(), "0".into()),
+            ("DATA_PATH".into(), data.display().to_string()),
+            ("MASTER_HOST".into(), self.addrs.master.to_string()),
+            ("MASTER_PORT".into(), MATOML_PORT.to_string()),
+            ("MASTER_RECONNECTION_DELAY".into(), "1".into()),
+            ("BACK_LOGS".into(), "50".into()),
+            ("BACK_META_KEEP_PREVIOUS".into(), "3".into()),
+            ("META_DOWNLOAD_FREQ".into(), "24".into()),
+        ];
+        lines.extend(self.opts.metalogger_cfg.iter().cloned());
+        lines.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let cfg = root.join("drop-in-metalogger.cfg");
+        write_cfg(&cfg, &lines)?;
+        if self.drop_in.is_none() {
+            self.drop_in = Some(
+                Daemon::new(
+                    DaemonKind::Metalogger,
+                    cfg,
+                    root.join("drop-in-metalogger.log"),
+                    Some(self.netns.path()),
+                    root.clone(),
+                )
+                .with_program(program, &[READY_MARKER, "connected to Master"]),
+            );
+        }
+        let timeout = self.opts.start_timeout;
+        let master_running = self.master.is_running();
+        let d = self.drop_in.as_mut().ok_or_else(|| Error::Unexpected {
+            what: "drop-in metalogger".into(),
+            detail: "not set up".into(),
+        })?;
+        let offset = d.log_len();
+        d.start(timeout)?;
+        if master_running {
+            let d = &*d;
+            wait_for(
+                "drop-in metalogger connecting to the master",
+                timeout,
+                Some(d.log()),
+                || {
+                    Ok(d.log_since(offset)
+                        .contains("connected to Master")
+                        .then_some(()))
+                },
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Stops the drop-in metalogger with its own `stop` action.
+    pub fn stop_drop_in_metalogger(&mut self) -> Result<()> {
+        match self.drop_in.as_mut() {
+            Some(d) => d.stop(STOP_TIMEOUT),
+            None => Ok(()),
+        }
+    }
+
+    /// `kill -9` of the drop-in metalogger (no clean-up on its side).
+    pub fn kill9_drop_in_metalogger(&mut self) {
+        if let Some(d) = self.drop_in.as_mut() {
+            d.kill_hard();
+        }
+    }
+
+    pub fn drop_in_metalogger_running(&mut self) -> bool {
+        self.drop_in.as_mut().is_some_and(Daemon::is_running)
+    }
+
+    pub fn drop_in_metalogger_data_dir(&self) -> PathBuf {
+        self.tmp.path().join("drop-in-metalogger")
+    }
+
+    /// The drop-in metalogger's log (everything it printed, over all its starts).
+    pub fn drop_in_metalogger_log(&self) -> PathBuf {
+        self.tmp.path().join("drop-in-metalogger.log")
+    }
+
+    /// Waits until the drop-in metalogger's folder holds the master's last change (see
+    /// [`files::metalogger_last_id`]); returns that id.
+    pub fn wait_drop_in_metalogger_caught_up(&self, timeout: Duration) -> Result<u64> {
+        let dir = self.drop_in_metalogger_data_dir();
+        let log = self.drop_in_metalogger_log();
+        wait_for(
+            "drop-in metalogger catching up with the master",
+            timeout,
+            Some(&log),
+            || {
+                let next = self.master_version()?;
+                let have = files::metalogger_last_id(&dir)?;
+                Ok(match have {
+                    Some(id) if id + 1 >= next => Some(id),
+                    _ => None,
+                })
+            },
+        )
+    }
+
     // ----- waits and queries -----
 
     /// `mfscli ARGS` against our master, run inside the namespace; returns stdout.
@@ -441,7 +563,8 @@ impl Cluster {
         out.lines()
             .find(|l| l.starts_with("metadata servers:"))
             .and_then(|l| l.split('\t').nth(5))
-            .and_then(|v| v.trim().parse().ok())
+            // mfscli groups the digits of large numbers with spaces (`1 643`).
+            .and_then(|v| v.replace(' ', "").parse().ok())
             .ok_or_else(|| Error::Unexpected {
                 what: "mfscli -SIM".into(),
                 detail: format!("no metadata version in:\n{out}"),
@@ -589,12 +712,17 @@ impl Cluster {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        // Order: chunkserver, master, metalogger. Errors are printed, not raised.
+        // Order: chunkserver, master, metalogger, drop-in metalogger. Errors are printed, not
+        // raised.
         for d in [
-            &mut self.chunkserver,
-            &mut self.master,
-            &mut self.metalogger,
-        ] {
+            Some(&mut self.chunkserver),
+            Some(&mut self.master),
+            Some(&mut self.metalogger),
+            self.drop_in.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
+        {
             if d.pid().is_some() {
                 if let Err(e) = d.stop(Duration::from_secs(30)) {
                     eprintln!("harness: {e}");

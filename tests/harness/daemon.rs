@@ -50,6 +50,10 @@ pub struct Daemon {
     netns: Option<PathBuf>,
     cwd: PathBuf,
     env: Vec<(String, String)>,
+    /// Runs this binary instead of [`DaemonKind::program`] (e.g. our own `metalogger`).
+    program: Option<PathBuf>,
+    /// Log texts that mean "started"; the default is [`READY_MARKER`].
+    ready_markers: Vec<String>,
     child: Option<Child>,
 }
 
@@ -70,7 +74,34 @@ impl Daemon {
             netns,
             cwd,
             env: Vec::new(),
+            program: None,
+            ready_markers: vec![READY_MARKER.to_string()],
             child: None,
+        }
+    }
+
+    /// Runs `program` instead of the MooseFS binary of this kind, with the same command line
+    /// (`-f -c CFG` to start, `-c CFG stop` to stop): for a drop-in such as our `metalogger`.
+    /// The daemon counts as started once its log shows any of `ready_markers`.
+    pub fn with_program(mut self, program: &Path, ready_markers: &[&str]) -> Daemon {
+        self.program = Some(program.to_path_buf());
+        self.ready_markers = ready_markers.iter().map(|m| m.to_string()).collect();
+        self
+    }
+
+    /// The binary this daemon runs.
+    fn program_path(&self) -> Result<PathBuf> {
+        match &self.program {
+            Some(p) => Ok(p.clone()),
+            None => program(self.kind.program()),
+        }
+    }
+
+    /// `kill -9` (no clean-up by the daemon), then reaps it.
+    pub fn kill_hard(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
         }
     }
 
@@ -131,8 +162,8 @@ impl Daemon {
         if self.is_running() {
             return Ok(());
         }
-        let what = format!("start {}", self.kind.program());
-        let prog = program(self.kind.program())?;
+        let prog = self.program_path()?;
+        let what = format!("start {}", prog.display());
         let offset = self.log_len();
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -172,7 +203,8 @@ impl Daemon {
         self.child = Some(child);
         let log_path = self.log.clone();
         let ready = wait_for(&what, timeout, Some(&log_path), || {
-            if self.log_since(offset).contains(READY_MARKER) {
+            let text = self.log_since(offset);
+            if self.ready_markers.iter().any(|m| text.contains(m.as_str())) {
                 return Ok(Some(()));
             }
             if let Some(status) = self
@@ -209,7 +241,7 @@ impl Daemon {
                 tail: log_tail(&self.log),
             });
         }
-        let prog = program(self.kind.program())?;
+        let prog = self.program_path()?;
         let stop = proc::run(
             Command::new(&prog)
                 .arg("-c")

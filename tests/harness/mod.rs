@@ -7,7 +7,8 @@
 //!
 //! * [`Cluster`] — a master, a chunkserver and a metalogger in a network namespace of their
 //!   own, with shell workloads run on a FUSE mount of it ([`Cluster::run`],
-//!   [`Cluster::spawn`]).
+//!   [`Cluster::spawn`]), and optionally a second, drop-in metalogger such as our own next to
+//!   the real one ([`Cluster::start_drop_in_metalogger`]).
 //! * [`oracle`] — `mfsmaster -a restore`, `mfsmetadump` and a real master start, as checks
 //!   for our own output.
 //! * [`files`] — small readers for what the daemons leave on disk (last changelog id,

@@ -12,15 +12,12 @@
 use std::io;
 
 use super::rng::Rng;
-use super::writer::ChangelogWriter;
+use super::sink::{ChunkWrite, CreateKind, Name, Sink};
+use super::writer::{ChangelogWriter, GID, UID};
 
 /// MooseFS chunk size (64 MiB).
 const CHUNK_SIZE: u64 = 1 << 26;
 const ROOT: u32 = 1;
-const UID: u64 = 1000;
-const GID: u64 = 1000;
-/// `cumask` the master logs for a client with umask 022.
-const CUMASK: u64 = 18;
 /// Mean lines per second of the simulated master.
 const LINES_PER_TICK: u32 = 200;
 
@@ -76,17 +73,23 @@ impl Workload {
         }
     }
 
+    /// Advances the clock for the next change: one second every [`LINES_PER_TICK`].
+    fn tick<'s, S: Sink>(&mut self, s: &'s mut S) -> &'s mut S {
+        self.lines_in_tick += 1;
+        if self.lines_in_tick >= LINES_PER_TICK {
+            self.lines_in_tick = 0;
+            s.clock().ts += 1;
+        }
+        s
+    }
+
+    /// Starts a line of an operation only the changelog carries (see [`Self::tick`]).
     fn begin<'w>(
         &mut self,
         w: &'w mut ChangelogWriter,
         op: &str,
     ) -> io::Result<&'w mut ChangelogWriter> {
-        self.lines_in_tick += 1;
-        if self.lines_in_tick >= LINES_PER_TICK {
-            self.lines_in_tick = 0;
-            w.ts += 1;
-        }
-        w.begin(op)
+        self.tick(w).begin(op)
     }
 
     fn new_inode(&mut self) -> u32 {
@@ -100,87 +103,69 @@ impl Workload {
         self.names
     }
 
-    /// `SESADD(...):id`, as a mount from 127.0.0.1 logs it.
-    fn session(&mut self, w: &mut ChangelogWriter) -> io::Result<()> {
+    /// A new session (a mount from 127.0.0.1).
+    fn session<S: Sink>(&mut self, s: &mut S) -> io::Result<()> {
         let id = self.next_session;
         self.next_session += 1;
-        self.begin(w, "SESADD")?
-            .text(b"#18432386147808961246,1,8,0000,0,0,999,999,1,9,0,4294967295,0x00000000,2130706433,/mnt/bench")
-            .num(id)
-            .end(Some(id))
+        self.tick(s).session(id)
     }
 
-    fn mkdir(&mut self, w: &mut ChangelogWriter, parent: u32) -> io::Result<u32> {
+    fn mkdir<S: Sink>(&mut self, s: &mut S, parent: u32) -> io::Result<u32> {
         let inode = self.new_inode();
-        let name = self.fresh_name();
-        self.begin(w, "CREATE")?
-            .num(u64::from(parent))
-            .text(b",")
-            .name(b"d", name)
-            .text(b",2,493")
-            .and(CUMASK)
-            .and(UID)
-            .and(GID)
-            .and(0)
-            .end(Some(u64::from(inode)))?;
+        let number = self.fresh_name();
+        let name = Name {
+            prefix: b'd',
+            number,
+        };
+        self.tick(s)
+            .create(parent, name, CreateKind::Directory, inode)?;
         self.dirs.push(inode);
         Ok(inode)
     }
 
     /// `CREATE` of a regular file, `ACQUIRE` by a session if `open`, data in `chunks`
     /// chunks.
-    fn create_file(
+    fn create_file<S: Sink>(
         &mut self,
-        w: &mut ChangelogWriter,
+        s: &mut S,
         parent: u32,
         chunks: u32,
         open: bool,
     ) -> io::Result<()> {
         let inode = self.new_inode();
-        let name = self.fresh_name();
-        self.begin(w, "CREATE")?
-            .num(u64::from(parent))
-            .text(b",")
-            .name(b"f", name)
-            .text(b",1,420")
-            .and(CUMASK)
-            .and(UID)
-            .and(GID)
-            .and(0)
-            .end(Some(u64::from(inode)))?;
+        let number = self.fresh_name();
+        let name = Name {
+            prefix: b'f',
+            number,
+        };
+        self.tick(s).create(parent, name, CreateKind::File, inode)?;
         self.files[inode as usize].nlink = 1;
         self.entries.push(Entry {
             parent,
             inode,
             prefix: b'f',
-            number: name,
+            number,
             symlink: false,
         });
         if open {
-            self.acquire(w, inode)?;
+            self.acquire(s, inode)?;
         }
         let mut index = 0;
         while index < chunks {
             index += 1;
-            self.append_chunk(w, inode, index == chunks)?;
+            self.append_chunk(s, inode, index == chunks)?;
         }
         Ok(())
     }
 
     /// `ACQUIRE` by a random session; past 64 open files the oldest is `RELEASE`d.
-    fn acquire(&mut self, w: &mut ChangelogWriter, inode: u32) -> io::Result<()> {
+    fn acquire<S: Sink>(&mut self, s: &mut S, inode: u32) -> io::Result<()> {
         let session = 1 + self.rng.below(self.next_session - 1);
-        self.begin(w, "ACQUIRE")?
-            .num(session)
-            .and(u64::from(inode))
-            .end(None)?;
+        self.tick(s).acquire(session, inode)?;
         self.open.push_back((session, inode));
         if self.open.len() > 64 {
-            if let Some((s, i)) = self.open.pop_front() {
-                self.begin(w, "RELEASE")?
-                    .num(s)
-                    .and(u64::from(i))
-                    .end(None)?;
+            if let Some((session, inode)) = self.open.pop_front() {
+                self.tick(s).release(session, inode)?;
             }
         }
         Ok(())
@@ -188,27 +173,20 @@ impl Workload {
 
     /// `WRITE` of a new chunk after the file's last one, `LENGTH` (when `last`: a
     /// sequential writer reports the length once, at the end), `UNLOCK`.
-    fn append_chunk(&mut self, w: &mut ChangelogWriter, inode: u32, last: bool) -> io::Result<()> {
+    fn append_chunk<S: Sink>(&mut self, s: &mut S, inode: u32, last: bool) -> io::Result<()> {
         let f = self.files[inode as usize];
         let index = f.chunks;
         let id = self.next_chunk_id;
         self.next_chunk_id += 1;
-        self.begin(w, "WRITE")?
-            .num(u64::from(inode))
-            .and(u64::from(index))
-            .text(b",1,0")
-            .end(Some(id))?;
+        self.tick(s)
+            .write_chunk(inode, index, ChunkWrite::New, id)?;
         let base = u64::from(index) * CHUNK_SIZE;
         let mut length = f.length.max(base);
         if last {
             length = length.max(base + self.tail_size());
-            self.begin(w, "LENGTH")?
-                .num(u64::from(inode))
-                .and(length)
-                .text(b",0")
-                .end(None)?;
+            self.tick(s).length(inode, length, false)?;
         }
-        self.begin(w, "UNLOCK")?.num(id).end(None)?;
+        self.tick(s).unlock(id)?;
         let f = &mut self.files[inode as usize];
         if index == 0 {
             f.chunk0 = id;
@@ -236,24 +214,20 @@ impl Workload {
         }
     }
 
-    fn symlink(&mut self, w: &mut ChangelogWriter, parent: u32) -> io::Result<()> {
+    fn symlink<S: Sink>(&mut self, s: &mut S, parent: u32) -> io::Result<()> {
         let inode = self.new_inode();
-        let name = self.fresh_name();
+        let number = self.fresh_name();
         let target = self.rng.below(self.names.max(1)) + 1;
-        self.begin(w, "SYMLINK")?
-            .num(u64::from(parent))
-            .text(b",")
-            .name(b"s", name)
-            .text(b",../data/f")
-            .num(target)
-            .and(UID)
-            .and(GID)
-            .end(Some(u64::from(inode)))?;
+        let name = Name {
+            prefix: b's',
+            number,
+        };
+        self.tick(s).symlink(parent, name, target, inode)?;
         self.entries.push(Entry {
             parent,
             inode,
             prefix: b's',
-            number: name,
+            number,
             symlink: true,
         });
         Ok(())
@@ -268,40 +242,32 @@ impl Workload {
         (!self.entries[i].symlink).then_some(i)
     }
 
-    fn link(&mut self, w: &mut ChangelogWriter, parent: u32) -> io::Result<bool> {
+    fn link<S: Sink>(&mut self, s: &mut S, parent: u32) -> io::Result<bool> {
         let Some(i) = self.pick_file() else {
             return Ok(false);
         };
         let inode = self.entries[i].inode;
-        let name = self.fresh_name();
-        self.begin(w, "LINK")?
-            .num(u64::from(inode))
-            .and(u64::from(parent))
-            .text(b",")
-            .name(b"h", name)
-            .end(None)?;
+        let number = self.fresh_name();
+        let name = Name {
+            prefix: b'h',
+            number,
+        };
+        self.tick(s).link(inode, parent, name)?;
         self.files[inode as usize].nlink += 1;
         self.entries.push(Entry {
             parent,
             inode,
             prefix: b'h',
-            number: name,
+            number,
             symlink: false,
         });
         Ok(true)
     }
 
-    fn setxattr(&mut self, w: &mut ChangelogWriter, inode: u32) -> io::Result<()> {
+    fn setxattr<S: Sink>(&mut self, s: &mut S, inode: u32) -> io::Result<()> {
         let key = self.rng.below(4);
         let value = self.rng.next_u64() >> 16;
-        self.begin(w, "SETXATTR")?
-            .num(u64::from(inode))
-            .text(b",user.k")
-            .num(key)
-            .text(b",v")
-            .num(value)
-            .text(b",0")
-            .end(None)
+        self.tick(s).setxattr(inode, key, value)
     }
 
     fn random_dir(&mut self) -> u32 {
@@ -310,7 +276,7 @@ impl Workload {
 
     /// Builds a tree of about `files` entries: directories of 100–1000 entries, with
     /// symlinks (2%), hard links (2%), xattrs (5% of files) and two sessions.
-    pub fn populate(&mut self, w: &mut ChangelogWriter, files: u64) -> io::Result<()> {
+    pub fn populate<S: Sink>(&mut self, w: &mut S, files: u64) -> io::Result<()> {
         self.session(w)?;
         self.session(w)?;
         let mut made = 0u64;
@@ -346,8 +312,8 @@ impl Workload {
         if self.dirs.len() == 1 {
             self.mkdir(w, ROOT)?;
         }
-        let end = w.next_id.saturating_add(ops);
-        while w.next_id < end {
+        let end = w.clock.next_id.saturating_add(ops);
+        while w.clock.next_id < end {
             let roll = self.rng.below(1000);
             if roll < 150 || self.entries.is_empty() {
                 let dir = self.random_dir();
@@ -400,7 +366,7 @@ impl Workload {
 
     fn attr(&mut self, w: &mut ChangelogWriter, inode: u32) -> io::Result<()> {
         let mode = [420u64, 384, 436, 493][self.rng.index(4)];
-        let t = u64::from(w.ts);
+        let t = u64::from(w.clock.ts);
         self.begin(w, "ATTR")?
             .num(u64::from(inode))
             .and(mode)
@@ -457,30 +423,21 @@ impl Workload {
             return self.append_chunk(w, inode, true);
         }
         let id = f.chunk0;
-        self.begin(w, "WRITE")?
-            .num(u64::from(inode))
-            .text(b",0,0,0")
-            .end(Some(id))?;
+        self.tick(w)
+            .write_chunk(inode, 0, ChunkWrite::Rewrite, id)?;
         if f.length < CHUNK_SIZE {
             let length = f.length.max(self.tail_size());
-            self.begin(w, "LENGTH")?
-                .num(u64::from(inode))
-                .and(length)
-                .text(b",0")
-                .end(None)?;
+            self.tick(w).length(inode, length, false)?;
             self.files[inode as usize].length = length;
         }
-        self.begin(w, "UNLOCK")?.num(id).end(None)
+        self.tick(w).unlock(id)
     }
 
     /// `truncate(2)` to a length inside the first chunk (or to 0).
     fn truncate(&mut self, w: &mut ChangelogWriter, inode: u32) -> io::Result<()> {
         let f = self.files[inode as usize];
         if f.chunks == 0 || f.length == 0 {
-            self.begin(w, "LENGTH")?
-                .num(u64::from(inode))
-                .text(b",0,1")
-                .end(None)?;
+            self.tick(w).length(inode, 0, true)?;
             let f = &mut self.files[inode as usize];
             f.length = 0;
             f.chunks = 0;
@@ -493,12 +450,8 @@ impl Workload {
             .num(u64::from(inode))
             .text(b",0")
             .end(Some(id))?;
-        self.begin(w, "UNLOCK")?.num(id).end(None)?;
-        self.begin(w, "LENGTH")?
-            .num(u64::from(inode))
-            .and(length)
-            .text(b",1")
-            .end(None)?;
+        self.tick(w).unlock(id)?;
+        self.tick(w).length(inode, length, true)?;
         let f = &mut self.files[inode as usize];
         f.length = length;
         f.chunks = 1;
@@ -509,11 +462,7 @@ impl Workload {
     fn grow(&mut self, w: &mut ChangelogWriter, inode: u32) -> io::Result<()> {
         let f = self.files[inode as usize];
         let length = f.length + self.rng.between(1, 1 << 20);
-        self.begin(w, "LENGTH")?
-            .num(u64::from(inode))
-            .and(length)
-            .text(b",1")
-            .end(None)?;
+        self.tick(w).length(inode, length, true)?;
         self.files[inode as usize].length = length;
         Ok(())
     }

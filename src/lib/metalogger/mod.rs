@@ -2,6 +2,7 @@
 //! `metalogger-protocol.md` and `metalogger-files.md`).
 //!
 //! - [`config`]: the `mfsmetalogger.cfg` syntax, options, defaults and limits.
+//! - [`daemon`]: the `metalogger` command: CLI, lock file, daemonising, signals.
 //! - [`log`]: where messages go (syslog when daemonised, stderr in the foreground).
 //! - [`store`]: the files in DATA_PATH (changelogs, downloads, backups), written as
 //!   mfsmetalogger writes them, with the repairs a crash needs.
@@ -12,6 +13,7 @@
 //! The wire messages themselves are in [`crate::format::wire`].
 
 pub mod config;
+pub mod daemon;
 pub mod log;
 pub mod session;
 pub mod status;
