@@ -11,32 +11,65 @@ use crate::format::metadata::{
 use super::image::Image;
 use super::store_nodes::{store_edges, store_nodes};
 
+/// Where [`Image::store_streaming`] writes a file: appended bytes, and length fields
+/// written over bytes already appended (as the master seeks back to patch them).
+pub trait StoreSink {
+    /// Appends bytes.
+    fn append(&mut self, bytes: &[u8]) -> std::io::Result<()>;
+    /// Writes `bytes` at absolute position `at`, inside what was appended already.
+    fn patch(&mut self, at: u64, bytes: &[u8]) -> std::io::Result<()>;
+}
+
+impl StoreSink for Vec<u8> {
+    fn append(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    fn patch(&mut self, at: u64, bytes: &[u8]) -> std::io::Result<()> {
+        let field = usize::try_from(at)
+            .ok()
+            .and_then(|at| self.get_mut(at..at.checked_add(bytes.len())?))
+            .ok_or_else(|| std::io::Error::other("patch outside the written bytes"))?;
+        field.copy_from_slice(bytes);
+        Ok(())
+    }
+}
+
+/// A piece of the file for the writing thread.
+enum Piece {
+    Bytes(Vec<u8>),
+    Patch(u64, [u8; 8]),
+}
+
+/// Sections are handed to the writer in pieces of about this size, so no large section
+/// is held whole in memory.
+const PIECE: usize = 4 << 20;
+
 impl Image<'_> {
     /// The metadata file 3.0.117 would write for this image, and its `metadata.crc`
     /// records. `now` is the wall clock: chunk locks that ended before it are stored as
     /// 0, as the master does.
     pub fn store(&self, now: u32) -> (Vec<u8>, Vec<CrcRecord>) {
         let mut out = Vec::new();
-        let crcs = self.store_streaming(now, &mut |part| {
-            out.extend_from_slice(part);
-            Ok(())
-        });
-        // The sink above never fails.
+        let crcs = self.store_streaming(now, &mut out);
+        // Appending to and patching a Vec never fail.
         (out, crcs.unwrap_or_default())
     }
 
     /// [`Image::store`], handing the file to `sink` in consecutive pieces as they are
     /// ready. Two threads encode (the chunks on one, every other section on the
-    /// other) while the calling thread passes finished sections to `sink`, so writing
+    /// other) while the calling thread passes finished pieces to `sink`, so writing
     /// overlaps encoding. The bytes and records are those of [`Image::store`]: each
-    /// section is encoded whole by one encoder, and the pieces are handed over in file
-    /// order. A `sink` error stops the writing and is returned.
+    /// section is encoded by one encoder, the pieces are handed over in file order, and
+    /// a section's length is patched in once it is known. A `sink` error stops the
+    /// writing and is returned.
     pub fn store_streaming(
         &self,
         now: u32,
-        sink: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
+        sink: &mut dyn StoreSink,
     ) -> std::io::Result<Vec<CrcRecord>> {
-        let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+        let (tx, rx) = std::sync::mpsc::channel::<Piece>();
         std::thread::scope(|scope| {
             let chunks = scope.spawn(|| {
                 let mut e = Encoder::new(true);
@@ -45,33 +78,41 @@ impl Image<'_> {
                 e.end_section();
                 e.finish()
             });
-            let others = scope.spawn(move || self.store_all_but_chunks(&tx));
+            let others = scope.spawn(move || self.store_all_but_chunks(tx));
             let mut written = Ok(());
-            // Until the sender is gone: a failed write keeps receiving (and dropping).
-            for part in rx {
+            // Until the senders are gone: a failed write keeps receiving (and dropping).
+            for piece in rx {
                 if written.is_ok() {
-                    written = sink(&part);
+                    written = match piece {
+                        Piece::Bytes(bytes) => sink.append(&bytes),
+                        Piece::Patch(at, bytes) => sink.patch(at, &bytes),
+                    };
                 }
             }
             let lost = || std::io::Error::other("a metadata encoding thread failed");
             let mut records = others.join().map_err(|_| lost())?;
             let (chunk_bytes, chunk_records) = chunks.join().map_err(|_| lost())?;
             written?;
-            sink(&chunk_bytes)?;
+            sink.append(&chunk_bytes)?;
             records.extend(chunk_records);
             let mut tail = Encoder::new(true);
             tail.end_marker();
             let (tail_bytes, tail_records) = tail.finish();
-            sink(&tail_bytes)?;
+            sink.append(&tail_bytes)?;
             records.extend(tail_records);
             Ok(records)
         })
     }
 
-    /// Every section before `CHNK`, each sent through `tx` when done; returns their crc
+    /// Every section before `CHNK`, sent through `tx` in pieces; returns their crc
     /// records (header first).
-    fn store_all_but_chunks(&self, tx: &std::sync::mpsc::Sender<Vec<u8>>) -> Vec<CrcRecord> {
+    fn store_all_but_chunks(&self, tx: std::sync::mpsc::Sender<Piece>) -> Vec<CrcRecord> {
         let mut e = Encoder::new(true);
+        let spill = tx.clone();
+        // A closed receiver only means the writing failed; the caller reports that.
+        e.spill_at(PIECE, move |bytes| {
+            let _ = spill.send(Piece::Bytes(bytes));
+        });
         e.header(
             SIGNATURE_CURRENT,
             &FileHeader::encode_current(self.version, self.meta_id),
@@ -80,8 +121,10 @@ impl Image<'_> {
             e.begin_section(tag, version);
             body(&mut e);
             e.end_section();
-            // A closed receiver only means the writing failed; the caller reports that.
-            let _ = tx.send(e.take_output());
+            let _ = tx.send(Piece::Bytes(e.take_output()));
+            for (at, bytes) in e.take_patches() {
+                let _ = tx.send(Piece::Patch(at, bytes));
+            }
         };
         section(Tag::SESS, sessions::VERSION, &|e| self.sessions.store(e));
         section(Tag::SCLA, storage_classes::VERSION, &|e| {

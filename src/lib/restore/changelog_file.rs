@@ -146,6 +146,16 @@ impl ChangelogFile {
         self.bytes.get(..self.len).unwrap_or_default()
     }
 
+    /// See [`InputBytes::release_pages`].
+    pub fn release_pages(&self) {
+        self.bytes.release_pages();
+    }
+
+    /// See [`InputBytes::release_pages_before`].
+    pub fn release_pages_before(&self, end: usize) {
+        self.bytes.release_pages_before(end);
+    }
+
     /// How many bytes of an unterminated last line are left out (0 if none).
     pub fn torn_bytes(&self) -> usize {
         self.bytes.len() - self.len

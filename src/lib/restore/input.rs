@@ -36,6 +36,48 @@ impl Deref for InputBytes {
     }
 }
 
+impl InputBytes {
+    /// Maps every page of a mapped input now (one call instead of a page fault per
+    /// few pages), for an input about to be read whole. A hint: failure changes nothing.
+    pub fn populate(&self) {
+        #[cfg(target_os = "linux")]
+        if let InputBytes::Mapped(map) = self {
+            let _ = map.advise(memmap2::Advice::PopulateRead);
+        }
+    }
+
+    /// [`InputBytes::release_pages`] for the pages wholly before byte `end`.
+    pub fn release_pages_before(&self, end: usize) {
+        #[cfg(unix)]
+        if let InputBytes::Mapped(map) = self {
+            let len = end.min(map.len()) / 4096 * 4096;
+            if len > 0 {
+                // SAFETY: as in `release_pages`.
+                let _ = unsafe {
+                    map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, 0, len)
+                };
+            }
+        }
+    }
+
+    /// Drops this process's mapping of the file's pages (a mapped input only). The
+    /// pages stay in the page cache, and a later read maps them again with the same
+    /// contents, so everything borrowed from the input stays valid; the resident set of
+    /// a restore that is done with most of an input while still borrowing names from it
+    /// shrinks by the input's size.
+    pub fn release_pages(&self) {
+        #[cfg(unix)]
+        if let InputBytes::Mapped(map) = self {
+            // SAFETY: MADV_DONTNEED on a read-only shared file mapping only unmaps the
+            // pages: a later access faults them in again from the file, with the same
+            // bytes, under the assumption the mapping already rests on (nobody rewrites
+            // the file while we run; see `map_file`). No byte seen through a borrow
+            // changes. A hint: failure changes nothing.
+            let _ = unsafe { map.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
+        }
+    }
+}
+
 /// Whether `name` is the name of a zstd-compressed file, and the name without the suffix.
 pub fn strip_zstd_suffix(name: &str) -> Option<&str> {
     name.strip_suffix(ZSTD_SUFFIX)
@@ -77,9 +119,7 @@ pub fn map_file(path: &Path) -> std::io::Result<InputBytes> {
         // rewrites in place, and the operator runs a restore on a stopped master's
         // folder or a copy of it, so we accept that risk for the speed of zero-copy
         // parsing (as ripgrep does for its inputs).
-        // The whole file is read anyway: mapping it at once (MAP_POPULATE) spares a
-        // page fault per 4 KiB.
-        let map = unsafe { MmapOptions::new().populate().map(&file)? };
+        let map = unsafe { MmapOptions::new().map(&file)? };
         #[cfg(unix)]
         {
             // A hint only: failure changes nothing.

@@ -149,6 +149,15 @@ fn load<'a>(path: &Path, bytes: &'a [u8], now: u32) -> Result<Image<'a>, Error> 
     })
 }
 
+/// [`load`] of a whole input, after which its pages are released: names and other
+/// values still borrow from it, and are read again from the page cache when needed.
+fn load_input<'a>(path: &Path, input: &'a InputBytes, now: u32) -> Result<Image<'a>, Error> {
+    input.populate();
+    let image = load(path, input, now)?;
+    input.release_pages();
+    Ok(image)
+}
+
 fn open_changelog(path: &Path, name: String, tail: Tail) -> Result<ChangelogFile, Error> {
     let bytes = open_input(path).map_err(|e| Error::io(path, "read", e))?;
     Ok(ChangelogFile::new(name, path.to_path_buf(), bytes, tail))
@@ -218,7 +227,7 @@ struct Replayed<'a> {
 /// loaded from them.
 struct Start<'a> {
     path: &'a Path,
-    bytes: &'a [u8],
+    input: &'a InputBytes,
     loaded: Option<Image<'a>>,
 }
 
@@ -236,7 +245,7 @@ fn replay_once<'a>(
 ) -> Result<Replayed<'a>, Error> {
     let mut image = match start.loaded {
         Some(image) => image,
-        None => load(start.path, start.bytes, now)?,
+        None => load_input(start.path, start.input, now)?,
     };
     if let Some(target) = limit.to_version {
         if target < image.version {
@@ -252,6 +261,9 @@ fn replay_once<'a>(
         to: changelogs.last_id,
     });
     let end = run::replay(&mut image, arena, &changelogs.files, limit, report);
+    for file in &changelogs.files {
+        file.release_pages();
+    }
     report.event(Event::ReplayEnd {
         version: image.version,
     });
@@ -272,7 +284,7 @@ fn write_output(output: &Path, image: &Image<'_>, now: u32) -> Result<(), Error>
     let mut f = AtomicFile::create(output)
         .map_err(|e| Error::io(output, "create a temporary file for", e))?;
     let crcs = image
-        .store_streaming(now, &mut |bytes| f.write_all(bytes))
+        .store_streaming(now, &mut f)
         .map_err(|e| Error::io(output, "write", e))?;
     f.commit().map_err(|e| Error::io(output, "write", e))?;
     if output.file_name().is_some_and(|n| n == names::METADATA) {
@@ -320,7 +332,7 @@ pub fn restore(request: &Request, report: &mut dyn Report) -> Result<Outcome, Er
             let chosen = select::choose_metadata(dir, limit.to_version, report)?;
             (metadata_path, metadata) = chosen.into_bytes()?;
             // The changelogs are chosen against the loaded version, as the master does.
-            let image = load(&metadata_path, &metadata, now)?;
+            let image = load_input(&metadata_path, &metadata, now)?;
             changelogs = open_folder_changelogs(dir, image.version, report)?;
             loaded = Some(image);
             if let Some(out) = output {
@@ -336,7 +348,7 @@ pub fn restore(request: &Request, report: &mut dyn Report) -> Result<Outcome, Er
     let best_effort = request.policy == Policy::BestEffort;
     let start = |loaded| Start {
         path: &metadata_path,
-        bytes: &metadata,
+        input: &metadata,
         loaded,
     };
     let first = replay_once(
@@ -403,9 +415,9 @@ pub fn restore(request: &Request, report: &mut dyn Report) -> Result<Outcome, Er
             out
         }
         (Job::DataDir { dir, .. }, None) => {
-            store_in_data_dir(dir, |sink| {
+            store_in_data_dir(dir, |file| {
                 image
-                    .store_streaming(now, sink)
+                    .store_streaming(now, file)
                     .map(|crcs| encode_crc_file(&crcs))
             })?;
             dir.join(names::METADATA)

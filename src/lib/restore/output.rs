@@ -88,6 +88,27 @@ impl AtomicFile {
         Ok(())
     }
 
+    /// Writes `bytes` at `at`, over bytes written already (the file position stays at
+    /// the end).
+    pub fn write_at(&mut self, at: u64, bytes: &[u8]) -> io::Result<()> {
+        let file = self
+            .file
+            .as_mut()
+            .ok_or_else(|| io::Error::other("file already closed"))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileExt;
+            file.write_all_at(bytes, at)
+        }
+        #[cfg(not(unix))]
+        {
+            use std::io::{Seek, SeekFrom};
+            file.seek(SeekFrom::Start(at))?;
+            file.write_all(bytes)?;
+            file.seek(SeekFrom::End(0)).map(|_| ())
+        }
+    }
+
     /// Makes the file durable and puts it in place of the target.
     pub fn commit(mut self) -> io::Result<()> {
         let file = self
@@ -127,6 +148,16 @@ fn start_writeback(file: &File, from: u64, len: u64) {
     }
     #[cfg(not(target_os = "linux"))]
     let _ = (file, from, len);
+}
+
+impl crate::model::store::StoreSink for AtomicFile {
+    fn append(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.write_all(bytes)
+    }
+
+    fn patch(&mut self, at: u64, bytes: &[u8]) -> io::Result<()> {
+        self.write_at(at, bytes)
+    }
 }
 
 /// The folder of `path` ("." for a bare name).
@@ -222,11 +253,11 @@ pub struct DataDirEffects {
 /// folder changes, and appear by rename: an error before that point leaves the folder
 /// as it was.
 ///
-/// `produce` writes the new `metadata.mfs` through the sink it is given (in as many
-/// pieces as it likes) and returns the new `metadata.crc`.
+/// `produce` writes the new `metadata.mfs` into the file it is given and returns the
+/// new `metadata.crc`.
 pub fn store_in_data_dir(
     dir: &Path,
-    produce: impl FnOnce(&mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<Vec<u8>>,
+    produce: impl FnOnce(&mut AtomicFile) -> io::Result<Vec<u8>>,
 ) -> Result<DataDirEffects, super::Error> {
     use super::Error;
     let target = dir.join(names::METADATA);
@@ -241,8 +272,7 @@ pub fn store_in_data_dir(
     };
     let mut new_metadata = AtomicFile::create(&target)
         .map_err(|e| Error::io(&target, "create a temporary file for", e))?;
-    let crc = produce(&mut |bytes| new_metadata.write_all(bytes))
-        .map_err(|e| Error::io(&target, "write", e))?;
+    let crc = produce(&mut new_metadata).map_err(|e| Error::io(&target, "write", e))?;
     let new_crc = write(&crc_target, &crc)?;
     let mut effects = DataDirEffects::default();
     let previous_len = fs::symlink_metadata(&target).ok().map(|m| m.len());
@@ -314,9 +344,10 @@ mod tests {
     }
 
     /// Writes "new" in two pieces and returns "crc".
-    fn new_and_crc(sink: &mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<Vec<u8>> {
-        sink(b"ne")?;
-        sink(b"w")?;
+    fn new_and_crc(f: &mut AtomicFile) -> io::Result<Vec<u8>> {
+        f.write_all(b"nx")?;
+        f.write_all(b"w")?;
+        f.write_at(1, b"e")?;
         Ok(b"crc".to_vec())
     }
 

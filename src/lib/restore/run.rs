@@ -124,7 +124,7 @@ pub fn replay<'a>(
         // ahead while this one applies them; the result is the parse this loop would
         // make itself (the few lines the loop skips are parsed for nothing).
         let (tx, rx) = std::sync::mpsc::sync_channel(PARSE_BATCHES_IN_FLIGHT);
-        scope.spawn(move || parse_ahead(merger, &tx));
+        scope.spawn(move || parse_ahead(merger, files, &tx));
         replay_items(image, arena, files, limit, report, rx.into_iter().flatten())
     })
 }
@@ -137,14 +137,36 @@ struct Parsed<'a> {
 
 /// Lines parsed ahead are handed over in batches of this many.
 const PARSE_BATCH: usize = 2048;
+/// How often (in bytes of a changelog) the pages behind the merge are released.
+const RELEASE_EVERY: usize = 16 << 20;
+/// The pages this close behind the merge are kept (the lines waiting to be applied).
+const RELEASE_MARGIN: usize = 4 << 20;
 /// At most this many batches wait to be applied.
 const PARSE_BATCHES_IN_FLIGHT: usize = 8;
 
 /// Runs the merge and parses each line, sending batches through `tx` until the merge
 /// ends or the receiver is gone.
-fn parse_ahead<'a>(merger: Merger<'a>, tx: &std::sync::mpsc::SyncSender<Vec<Parsed<'a>>>) {
+///
+/// Every [`RELEASE_EVERY`] bytes of a file, the pages well behind the merge are released
+/// (see [`ChangelogFile::release_pages_before`]): what the replay still borrows from
+/// them is read again from the page cache when needed.
+fn parse_ahead<'a>(
+    merger: Merger<'a>,
+    files: &'a [ChangelogFile],
+    tx: &std::sync::mpsc::SyncSender<Vec<Parsed<'a>>>,
+) {
+    let mut released = vec![0usize; files.len()];
     let mut batch = Vec::with_capacity(PARSE_BATCH);
     for item in merger {
+        if let Item::Line(e) = item {
+            if let (Some(file), Some(done)) = (files.get(e.file), released.get_mut(e.file)) {
+                let at = (e.body.as_ptr() as usize).wrapping_sub(file.bytes().as_ptr() as usize);
+                if at.wrapping_sub(*done) >= RELEASE_EVERY && at < file.bytes().len() {
+                    file.release_pages_before(at.saturating_sub(RELEASE_MARGIN));
+                    *done = at;
+                }
+            }
+        }
         let line = match item {
             Item::Line(e) => Some(parse_body(e.id, e.body)),
             Item::FileEnd { .. } => None,

@@ -14,14 +14,26 @@ pub type CrcRecord = (Tag, u32);
 ///
 /// Calling order: [`Encoder::header`], then for each section [`Encoder::begin_section`],
 /// any number of [`Encoder::call`]s, [`Encoder::end_section`]; finally
-/// [`Encoder::end_marker`]. The buffer may be drained with [`Encoder::take_output`]
-/// between sections (never inside one: the length is patched at its end).
+/// [`Encoder::end_marker`]. The buffer may be drained with [`Encoder::take_output`] (or
+/// handed over as it fills, [`Encoder::spill_at`]); a section whose header was drained
+/// gets its length from [`Encoder::take_patches`].
 pub struct Encoder {
     out: Vec<u8>,
     /// Bytes already drained by `take_output`, to keep absolute positions.
     drained: u64,
     crc: Option<CrcState>,
     section: Option<OpenSection>,
+    /// Length fields of sections whose header was drained before they ended:
+    /// `(absolute position, bytes)`, see [`Encoder::take_patches`].
+    patches: Vec<(u64, [u8; 8])>,
+    /// See [`Encoder::spill_at`].
+    spill: Option<Spill>,
+}
+
+/// Where [`Encoder::spill_at`] hands the output.
+struct Spill {
+    at: usize,
+    to: Box<dyn FnMut(Vec<u8>) + Send>,
 }
 
 struct CrcState {
@@ -116,8 +128,8 @@ impl CallFolds {
 
 struct OpenSection {
     tag: Tag,
-    /// Position of the section header in `out`.
-    start: usize,
+    /// Absolute position of the section header.
+    start: u64,
 }
 
 impl Encoder {
@@ -132,7 +144,18 @@ impl Encoder {
                 records: Vec::new(),
             }),
             section: None,
+            patches: Vec::new(),
+            spill: None,
         }
+    }
+
+    /// From now on, hands the output to `to` whenever it holds `at` bytes or more after
+    /// a write call (inside sections too: see [`Encoder::take_patches`]).
+    pub fn spill_at(&mut self, at: usize, to: impl FnMut(Vec<u8>) + Send + 'static) {
+        self.spill = Some(Spill {
+            at,
+            to: Box::new(to),
+        });
     }
 
     /// Reserves output capacity.
@@ -149,6 +172,13 @@ impl Encoder {
             let bytes = self.out.get(from..).unwrap_or_default();
             if !crc.folds.add(bytes) {
                 crc.acc ^= crc32(bytes);
+            }
+        }
+        if let Some(spill) = &mut self.spill {
+            if self.out.len() >= spill.at {
+                let full = std::mem::replace(&mut self.out, Vec::with_capacity(spill.at + 4096));
+                self.drained += full.len() as u64;
+                (spill.to)(full);
             }
         }
     }
@@ -180,7 +210,7 @@ impl Encoder {
             self.section.is_none(),
             "section {tag} started inside another"
         );
-        let start = self.out.len();
+        let start = self.position();
         self.call(|out| {
             out.extend_from_slice(&tag.0);
             out.extend_from_slice(&version_field(version));
@@ -196,10 +226,17 @@ impl Encoder {
             debug_assert!(false, "end_section without begin_section");
             return;
         };
-        let body_len = (self.out.len() - open.start) as u64 - 16;
+        let body_len = self.position() - open.start - 16;
         let len_bytes = body_len.to_be_bytes();
-        if let Some(field) = self.out.get_mut(open.start + 8..open.start + 16) {
-            field.copy_from_slice(&len_bytes);
+        match open.start.checked_sub(self.drained) {
+            Some(at) => {
+                let at = at as usize;
+                if let Some(field) = self.out.get_mut(at + 8..at + 16) {
+                    field.copy_from_slice(&len_bytes);
+                }
+            }
+            // The header was handed over already: the caller patches it.
+            None => self.patches.push((open.start + 8, len_bytes)),
         }
         if let Some(crc) = &mut self.crc {
             crc.acc ^= crc32(&len_bytes);
@@ -218,11 +255,18 @@ impl Encoder {
         self.drained + self.out.len() as u64
     }
 
-    /// Hands over the bytes produced so far (between sections only).
+    /// Hands over the bytes produced so far. Inside a section, its length field is then
+    /// not patched in the bytes: it comes from [`Encoder::take_patches`].
     pub fn take_output(&mut self) -> Vec<u8> {
-        debug_assert!(self.section.is_none());
         self.drained += self.out.len() as u64;
         std::mem::take(&mut self.out)
+    }
+
+    /// The length fields of ended sections whose header had been handed over (by
+    /// [`Encoder::take_output`] or a spill) before they ended: `(absolute position,
+    /// bytes)` to write over what was handed over.
+    pub fn take_patches(&mut self) -> Vec<(u64, [u8; 8])> {
+        std::mem::take(&mut self.patches)
     }
 
     /// The finished output and the `metadata.crc` records (empty without crc).
@@ -298,6 +342,36 @@ mod tests {
             crcs,
             vec![(Tag::FREE, expected[0]), (Tag::FREE, expected[1])]
         );
+    }
+
+    #[test]
+    fn spilled_output_with_patches_is_the_whole_output() {
+        let build = |spill: bool| {
+            let mut e = Encoder::new(true);
+            let pieces = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Vec<u8>>::new()));
+            if spill {
+                let p = pieces.clone();
+                e.spill_at(10, move |v| p.lock().unwrap().push(v));
+            }
+            e.header(b"MFSM 2.0", &[0u8; 16]);
+            e.begin_section(Tag::FREE, 0x10);
+            for i in 0..20u8 {
+                e.put(&[i; 7]);
+            }
+            e.end_section();
+            e.end_marker();
+            let patches = e.take_patches();
+            let (rest, crcs) = e.finish();
+            let mut out: Vec<u8> = pieces.lock().unwrap().concat();
+            out.extend_from_slice(&rest);
+            for (at, bytes) in patches {
+                out[at as usize..at as usize + 8].copy_from_slice(&bytes);
+            }
+            (out, crcs)
+        };
+        let whole = build(false);
+        assert_eq!(&whole.0[32..40], &140u64.to_be_bytes());
+        assert_eq!(build(true), whole);
     }
 
     #[test]
