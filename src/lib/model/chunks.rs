@@ -24,6 +24,7 @@
 use std::collections::HashMap;
 
 use super::hash::{bucket_order_key, hash32};
+use super::prefetch::prefetch;
 use crate::format::metadata::chunks::{self as codec, Chunk, Chunks};
 use crate::format::metadata::Encoder;
 
@@ -409,20 +410,6 @@ impl ChunkTable {
             .map(move |(i, c)| (base + i as u64, c))
             .chain(self.sparse.iter().map(|(&id, c)| (id, c)))
     }
-}
-
-/// Asks the CPU to start loading `value`'s cache line.
-#[inline(always)]
-fn prefetch<T>(value: &T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: `_mm_prefetch` only hints the cache; it never faults and reads nothing
-    // observable, and the pointer comes from a live reference anyway.
-    unsafe {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        _mm_prefetch::<_MM_HINT_T0>((value as *const T).cast::<i8>());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = value;
 }
 
 #[cfg(test)]

@@ -8,10 +8,12 @@
 //! `sessions.mfs`, which is not read here.
 
 use crate::format::metadata::file::{decode_body, for_each_section, Body, SectionInfo};
-use crate::format::metadata::header::{FileHeader, Signature};
+use crate::format::metadata::header::{FileHeader, Signature, FORMAT_SECTIONS};
 use crate::format::metadata::nodes::NodesHeader;
+use crate::format::metadata::section::{SectionHeader, END_MARKER};
 use crate::format::metadata::{DecodeError, Reader, Tag};
 
+use super::chunks::ChunkTable;
 use super::error::LoadError;
 use super::image::Image;
 use super::load_nodes::{load_edges, load_nodes, ROOT_INODE};
@@ -24,6 +26,35 @@ use super::store_nodes::node_hash_bits;
 fn dense_inode_limit(input_len: usize) -> u32 {
     let by_size = input_len / 16 + (1 << 20);
     u32::try_from(by_size).unwrap_or(u32::MAX)
+}
+
+/// The version, body offset and body of the `CHNK` section, found by walking the section
+/// headers; `None` unless every section before it declares its length (the loader then
+/// reads the chunks in turn).
+fn find_chunks_section<'a>(r: &Reader<'a>, file: &FileHeader) -> Option<(u8, u64, Reader<'a>)> {
+    if file.format < FORMAT_SECTIONS {
+        return None;
+    }
+    let mut r = r.clone();
+    loop {
+        if r.remaining() < 16 || r.clone().array::<16>().ok()? == *END_MARKER {
+            return None;
+        }
+        let header = SectionHeader::decode(&mut r).ok()?;
+        let body = r.sub(header.length?).ok()?;
+        if header.tag == Tag::CHNK {
+            return Some((header.version(), body.offset(), body));
+        }
+    }
+}
+
+/// A `CHNK` body loaded into a table of its own (what [`Image::load`] makes of it in a
+/// blank image), and the offset where its records end.
+fn load_chunks(version: u8, mut body: Reader<'_>) -> Result<(ChunkTable, u64), DecodeError> {
+    let section = crate::format::metadata::chunks::decode(&mut body, version)?;
+    let mut table = ChunkTable::new();
+    table.load(&section);
+    Ok((table, body.offset()))
 }
 
 impl<'a> Image<'a> {
@@ -73,26 +104,61 @@ impl<'a> Image<'a> {
             image.sessions.set_next_session_id(legacy.next_session_id);
         }
         let mut seen: Vec<Tag> = Vec::new();
-        for_each_section(&mut r, &header, |info, body| -> Result<(), LoadError> {
-            let tag = if info.header.tag == Tag::LABS {
-                Tag::SCLA
-            } else {
-                info.header.tag
-            };
-            if seen.contains(&tag) {
-                return Err(LoadError::rule(
-                    tag,
-                    info.header.offset,
-                    "section appears twice",
-                ));
-            }
-            seen.push(tag);
-            image
-                .load_section(info, &header, body, now)
-                .map_err(|e| match e {
+        let chunks_ahead = find_chunks_section(&r, &header);
+        std::thread::scope(|scope| {
+            // The chunks are independent of every other section: a second thread loads
+            // them while this one reads the nodes and edges. The loop below takes its
+            // result where it would have loaded them itself (same section, same
+            // version), so errors come in file order as without it.
+            let mut early = chunks_ahead.map(|(version, offset, body)| {
+                (
+                    version,
+                    offset,
+                    scope.spawn(move || load_chunks(version, body)),
+                )
+            });
+            let walked = for_each_section(&mut r, &header, |info, body| -> Result<(), LoadError> {
+                let tag = if info.header.tag == Tag::LABS {
+                    Tag::SCLA
+                } else {
+                    info.header.tag
+                };
+                if seen.contains(&tag) {
+                    return Err(LoadError::rule(
+                        tag,
+                        info.header.offset,
+                        "section appears twice",
+                    ));
+                }
+                seen.push(tag);
+                let in_section = |e| match e {
                     LoadError::Decode(d) => LoadError::Decode(d.in_section(tag)),
                     other => other,
-                })
+                };
+                if tag == Tag::CHNK {
+                    let same = |&(version, offset, _): &(u8, u64, _)| {
+                        version == info.version && offset == body.offset()
+                    };
+                    if let Some((_, _, handle)) = early.take_if(|job| same(job)) {
+                        if let Ok(loaded) = handle.join() {
+                            let (table, end) = loaded.map_err(|e| in_section(e.into()))?;
+                            image.chunks = table;
+                            body.skip(end.saturating_sub(body.offset()))
+                                .map_err(|e| in_section(e.into()))?;
+                            return Ok(());
+                        }
+                    }
+                }
+                image
+                    .load_section(info, &header, body, now)
+                    .map_err(in_section)
+            });
+            if let Some((_, _, handle)) = early {
+                // Not used (an error came first): wait for it, so that nothing outlives
+                // the scope unjoined.
+                let _ = handle.join();
+            }
+            walked
         })?;
         image.check_tree()?;
         image.connect_chunks();

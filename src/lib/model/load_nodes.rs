@@ -4,7 +4,7 @@ use crate::format::metadata::edges::{decode_edge, decode_header as decode_edges_
 use crate::format::metadata::nodes::{
     decode_header as decode_nodes_header, decode_node, NodeData as RecordData, NodesHeader,
 };
-use crate::format::metadata::{Reader, Tag};
+use crate::format::metadata::{DecodeError, Reader, Tag};
 
 use super::edges::{Bucket, Edge, EdgeTable, NAME_MAX, PATH_MAX};
 use super::error::LoadError;
@@ -14,6 +14,44 @@ use super::nodes::{
 
 /// The root directory's inode.
 pub const ROOT_INODE: u32 = 1;
+
+/// How many records ahead of the loader its prefetching cursor runs.
+const LOOKAHEAD: usize = 24;
+
+/// A second cursor over a section, running ahead of the loader to prefetch what the
+/// loader will look up for each record. It only reads: a record it cannot decode stops
+/// it (the loader reports that record itself when it gets there).
+struct Ahead<'a, T> {
+    r: Option<Reader<'a>>,
+    version: u8,
+    decode: fn(&mut Reader<'a>, u8) -> Result<Option<T>, DecodeError>,
+}
+
+impl<'a, T> Ahead<'a, T> {
+    fn new(
+        r: &Reader<'a>,
+        version: u8,
+        decode: fn(&mut Reader<'a>, u8) -> Result<Option<T>, DecodeError>,
+    ) -> Self {
+        Ahead {
+            r: Some(r.clone()),
+            version,
+            decode,
+        }
+    }
+
+    /// The next record, if it decodes.
+    fn next(&mut self) -> Option<T> {
+        let r = self.r.as_mut()?;
+        match (self.decode)(r, self.version) {
+            Ok(Some(record)) => Some(record),
+            _ => {
+                self.r = None;
+                None
+            }
+        }
+    }
+}
 
 /// Reads a `NODE` body into `nodes`. `legacy_header` is set for files before format 2.0,
 /// whose node list has no header. Returns the node count the header announced (a hash
@@ -30,7 +68,20 @@ pub fn load_nodes<'a>(
         None => decode_nodes_header(r, version)?,
     };
     nodes.max_node_id = header.max_node_id;
+    // The announced count, bounded by what the body can hold (a node record is at least
+    // 32 bytes), so a lying header cannot allocate much.
+    nodes.reserve((header.node_count as usize).min(r.remaining() / 32));
+    // Nodes come in hash order, so the duplicate check reads the inode index at random.
+    let mut ahead = Ahead::new(r, version, decode_node);
+    for _ in 0..LOOKAHEAD {
+        if let Some(n) = ahead.next() {
+            nodes.prefetch_index(n.inode);
+        }
+    }
     loop {
+        if let Some(n) = ahead.next() {
+            nodes.prefetch_index(n.inode);
+        }
         let at = r.offset();
         let Some(record) = decode_node(r, version)? else {
             break;
@@ -118,7 +169,27 @@ pub fn load_edges<'a>(
     let mut current_parent = 0u32;
     let mut current_last_id = 0u64;
     let mut root_last_id = 0u64;
+    // Children are looked up at random (nodes are kept in hash order): one cursor ahead
+    // prefetches their index entries, a nearer one their nodes.
+    let mut far = Ahead::new(r, version, decode_edge);
+    let mut near = Ahead::new(r, version, decode_edge);
+    for i in 0..LOOKAHEAD {
+        if let Some(e) = far.next() {
+            nodes.prefetch_index(e.child);
+        }
+        if i >= LOOKAHEAD / 2 {
+            if let Some(e) = near.next() {
+                nodes.prefetch_node(e.child);
+            }
+        }
+    }
     loop {
+        if let Some(e) = far.next() {
+            nodes.prefetch_index(e.child);
+        }
+        if let Some(e) = near.next() {
+            nodes.prefetch_node(e.child);
+        }
         let at = r.offset();
         let Some(record) = decode_edge(r, version)? else {
             break;

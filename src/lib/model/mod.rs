@@ -19,6 +19,7 @@ pub mod locks;
 pub mod namespace;
 pub mod nodes;
 pub mod open_files;
+pub mod prefetch;
 pub mod quotas;
 pub mod sessions;
 pub mod storage_classes;

@@ -8,6 +8,8 @@ use std::collections::HashMap;
 
 use smallvec::SmallVec;
 
+use super::prefetch::{prefetch, prefetch_all};
+
 pub use crate::format::metadata::nodes::NodeType;
 
 /// An index into the edge table; [`NO_EDGE`] = none.
@@ -101,21 +103,40 @@ impl Node<'_> {
     }
 }
 
+/// Holes in `slots` below this many are never compacted away.
+const COMPACT_MIN_HOLES: usize = 1 << 16;
+
+/// One place of [`NodeTable::slots`]: a node and its inode, or a hole left by a removal.
+#[derive(Debug)]
+struct Slot<'a> {
+    inode: u32,
+    node: Option<Node<'a>>,
+}
+
 /// All nodes, by inode number.
+///
+/// The nodes themselves sit in a vector in insertion order, and an index maps an inode to
+/// its place. A metadata file lists nodes in the master's hash order (random in inode
+/// terms) and is written back in that order, so both loading and storing walk the node
+/// vector front to back; only the small index (4 bytes an inode) is touched at random.
 #[derive(Debug, Default)]
 pub struct NodeTable<'a> {
-    dense: Vec<Option<Node<'a>>>,
-    /// Inodes at or above `dense_limit`.
-    sparse: HashMap<u32, Node<'a>>,
+    slots: Vec<Slot<'a>>,
+    /// `slot + 1` of each inode below `dense_limit` (0 = no node).
+    index: Vec<u32>,
+    /// Slots of inodes at or above `dense_limit`.
+    sparse: HashMap<u32, u32>,
     dense_limit: u32,
     count: u32,
+    /// Removed nodes still taking a slot.
+    holes: usize,
     next_seq: u32,
     /// Highest inode number ever allocated (stored in the file).
     pub max_node_id: u32,
 }
 
 impl<'a> NodeTable<'a> {
-    /// A table that stores inodes below `dense_limit` in a vector (grown on demand).
+    /// A table that indexes inodes below `dense_limit` in a vector (grown on demand).
     pub fn new(dense_limit: u32) -> Self {
         NodeTable {
             dense_limit,
@@ -123,25 +144,55 @@ impl<'a> NodeTable<'a> {
         }
     }
 
-    /// Raises the bound below which inodes are kept in the vector (e.g. before replaying
-    /// changelogs that will create many nodes); nodes already kept in the map below the
-    /// new bound move to the vector. A lower bound than the current one changes nothing.
+    /// Makes room for `nodes` more nodes (a size hint, e.g. from a section header; the
+    /// caller bounds it by the input size).
+    pub fn reserve(&mut self, nodes: usize) {
+        self.slots.reserve(nodes);
+    }
+
+    /// Raises the bound below which inodes are indexed by a vector (e.g. before replaying
+    /// changelogs that will create many nodes); inodes already in the map below the new
+    /// bound move to the vector. A lower bound than the current one changes nothing.
     pub fn grow_dense_limit(&mut self, limit: u32) {
         if limit <= self.dense_limit {
             return;
         }
         self.dense_limit = limit;
-        let moving: Vec<u32> = self.sparse.keys().copied().filter(|&i| i < limit).collect();
-        for inode in moving {
-            if let Some(node) = self.sparse.remove(&inode) {
-                let i = inode as usize;
-                if self.dense.len() <= i {
-                    self.dense.resize_with(i + 1, || None);
-                }
-                if let Some(slot) = self.dense.get_mut(i) {
-                    *slot = Some(node);
-                }
+        let moving: Vec<(u32, u32)> = self
+            .sparse
+            .iter()
+            .filter(|&(&i, _)| i < limit)
+            .map(|(&i, &s)| (i, s))
+            .collect();
+        for (inode, slot) in moving {
+            self.sparse.remove(&inode);
+            self.set_index(inode, slot);
+        }
+    }
+
+    /// Records that `inode` (below the dense limit) is at `slot`.
+    fn set_index(&mut self, inode: u32, slot: u32) {
+        let i = inode as usize;
+        if self.index.len() <= i {
+            let want = (i + 1).max(self.index.len().saturating_mul(2));
+            self.index
+                .resize(want.min(self.dense_limit as usize).max(i + 1), 0);
+        }
+        if let Some(at) = self.index.get_mut(i) {
+            *at = slot.wrapping_add(1);
+        }
+    }
+
+    /// The slot of `inode`.
+    #[inline]
+    fn slot_of(&self, inode: u32) -> Option<usize> {
+        if inode < self.dense_limit {
+            match self.index.get(inode as usize) {
+                Some(&s) if s != 0 => Some((s - 1) as usize),
+                _ => None,
             }
+        } else {
+            self.sparse.get(&inode).map(|&s| s as usize)
         }
     }
 
@@ -156,19 +207,32 @@ impl<'a> NodeTable<'a> {
 
     #[inline]
     pub fn get(&self, inode: u32) -> Option<&Node<'a>> {
-        if inode < self.dense_limit {
-            self.dense.get(inode as usize).and_then(Option::as_ref)
-        } else {
-            self.sparse.get(&inode)
-        }
+        let slot = self.slot_of(inode)?;
+        self.slots.get(slot).and_then(|s| s.node.as_ref())
     }
 
     #[inline]
     pub fn get_mut(&mut self, inode: u32) -> Option<&mut Node<'a>> {
+        let slot = self.slot_of(inode)?;
+        self.slots.get_mut(slot).and_then(|s| s.node.as_mut())
+    }
+
+    /// Hints that `inode`'s index entry will be needed soon (see [`super::prefetch`]).
+    #[inline]
+    pub fn prefetch_index(&self, inode: u32) {
         if inode < self.dense_limit {
-            self.dense.get_mut(inode as usize).and_then(Option::as_mut)
-        } else {
-            self.sparse.get_mut(&inode)
+            if let Some(at) = self.index.get(inode as usize) {
+                prefetch(at);
+            }
+        }
+    }
+
+    /// Hints that `inode`'s node will be needed soon; best after
+    /// [`NodeTable::prefetch_index`] had time to work.
+    #[inline]
+    pub fn prefetch_node(&self, inode: u32) {
+        if let Some(s) = self.slot_of(inode).and_then(|slot| self.slots.get(slot)) {
+            prefetch_all(s);
         }
     }
 
@@ -182,18 +246,27 @@ impl<'a> NodeTable<'a> {
         if self.contains(inode) {
             return Err(node);
         }
+        if self.holes >= COMPACT_MIN_HOLES && self.holes > self.count as usize {
+            self.compact();
+        }
+        // Slot numbers are u32 (stored + 1 in the index); with no holes left that
+        // allows more nodes than there are inode numbers.
+        let Ok(slot) = u32::try_from(self.slots.len()) else {
+            return Err(node);
+        };
+        if slot == u32::MAX {
+            return Err(node);
+        }
         node.seq = self.next_seq;
         self.next_seq = self.next_seq.wrapping_add(1);
+        self.slots.push(Slot {
+            inode,
+            node: Some(node),
+        });
         if inode < self.dense_limit {
-            let i = inode as usize;
-            if self.dense.len() <= i {
-                self.dense.resize_with(i + 1, || None);
-            }
-            if let Some(slot) = self.dense.get_mut(i) {
-                *slot = Some(node);
-            }
+            self.set_index(inode, slot);
         } else {
-            self.sparse.insert(inode, node);
+            self.sparse.insert(inode, slot);
         }
         self.count += 1;
         Ok(())
@@ -201,25 +274,61 @@ impl<'a> NodeTable<'a> {
 
     /// Removes a node.
     pub fn remove(&mut self, inode: u32) -> Option<Node<'a>> {
-        let removed = if inode < self.dense_limit {
-            self.dense.get_mut(inode as usize).and_then(Option::take)
+        let slot = self.slot_of(inode)?;
+        let removed = self.slots.get_mut(slot).and_then(|s| s.node.take())?;
+        if inode < self.dense_limit {
+            if let Some(at) = self.index.get_mut(inode as usize) {
+                *at = 0;
+            }
         } else {
-            self.sparse.remove(&inode)
-        };
-        if removed.is_some() {
-            self.count -= 1;
+            self.sparse.remove(&inode);
         }
-        removed
+        self.count -= 1;
+        self.holes += 1;
+        // Holes at the end are simply dropped.
+        while self.slots.last().is_some_and(|s| s.node.is_none()) {
+            self.slots.pop();
+            self.holes -= 1;
+        }
+        Some(removed)
     }
 
-    /// All nodes, in no particular order.
-    pub fn iter(&self) -> impl Iterator<Item = (u32, &Node<'a>)> {
-        let dense = self
-            .dense
+    /// Closes the holes left by removals (keeping the insertion order) and re-indexes.
+    fn compact(&mut self) {
+        self.slots.retain(|s| s.node.is_some());
+        self.holes = 0;
+        for (slot, s) in self.slots.iter().enumerate() {
+            let slot = slot as u32;
+            if s.inode < self.dense_limit {
+                if let Some(at) = self.index.get_mut(s.inode as usize) {
+                    *at = slot + 1;
+                }
+            } else if let Some(at) = self.sparse.get_mut(&s.inode) {
+                *at = slot;
+            }
+        }
+    }
+
+    /// All nodes with their place (for [`NodeTable::at_slot`]), in insertion order.
+    pub fn iter_slots(&self) -> impl Iterator<Item = (u32, u32, &Node<'a>)> {
+        self.slots
             .iter()
             .enumerate()
-            .filter_map(|(i, n)| n.as_ref().map(|n| (i as u32, n)));
-        dense.chain(self.sparse.iter().map(|(&i, n)| (i, n)))
+            .filter_map(|(i, s)| s.node.as_ref().map(|n| (i as u32, s.inode, n)))
+    }
+
+    /// The inode and node at a place given by [`NodeTable::iter_slots`].
+    #[inline]
+    pub fn at_slot(&self, slot: u32) -> Option<(u32, &Node<'a>)> {
+        let s = self.slots.get(slot as usize)?;
+        s.node.as_ref().map(|n| (s.inode, n))
+    }
+
+    /// All nodes, in insertion order.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, &Node<'a>)> {
+        self.slots
+            .iter()
+            .filter_map(|s| s.node.as_ref().map(|n| (s.inode, n)))
     }
 }
 

@@ -60,13 +60,15 @@ pub fn store_nodes(e: &mut Encoder, nodes: &NodeTable<'_>, hash_bits: u32) {
     } else {
         (1u32 << hash_bits) - 1
     };
+    // Nodes are kept in insertion order, which for a loaded file is already nearly the
+    // hash order: the sort has little to do and the walk below is sequential.
     let mut order: Vec<(u64, u32)> = nodes
-        .iter()
-        .map(|(inode, n)| (bucket_order_key(hash32(inode) & mask, n.seq), inode))
+        .iter_slots()
+        .map(|(slot, inode, n)| (bucket_order_key(hash32(inode) & mask, n.seq), slot))
         .collect();
     order.sort_unstable_by_key(|&(key, _)| key);
-    for (_, inode) in order {
-        if let Some(n) = nodes.get(inode) {
+    for (_, slot) in order {
+        if let Some((inode, n)) = nodes.at_slot(slot) {
             let chunks = n.stored_chunks();
             node_format::encode_node_with_chunks(e, &record(inode, n), chunks.iter().copied());
         }

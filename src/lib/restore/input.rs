@@ -77,7 +77,9 @@ pub fn map_file(path: &Path) -> std::io::Result<InputBytes> {
         // rewrites in place, and the operator runs a restore on a stopped master's
         // folder or a copy of it, so we accept that risk for the speed of zero-copy
         // parsing (as ripgrep does for its inputs).
-        let map = unsafe { MmapOptions::new().map(&file)? };
+        // The whole file is read anyway: mapping it at once (MAP_POPULATE) spares a
+        // page fault per 4 KiB.
+        let map = unsafe { MmapOptions::new().populate().map(&file)? };
         #[cfg(unix)]
         {
             // A hint only: failure changes nothing.

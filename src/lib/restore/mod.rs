@@ -18,6 +18,7 @@
 
 pub mod changelog_file;
 pub mod error;
+pub mod huge_pages;
 pub mod input;
 pub mod lock;
 pub mod merge;
@@ -37,7 +38,7 @@ pub use error::{Error, LinePos, Stop, StopReason};
 pub use report::{Event, Report, Silent, StderrReport, Verbosity};
 pub use run::Limit;
 
-use crate::format::metadata::encoder::{encode_crc_file, CrcRecord};
+use crate::format::metadata::encoder::encode_crc_file;
 use crate::format::metadata::{dump, MetadataFile};
 use crate::model::image::Image;
 use changelog_file::{ChangelogFile, Tail};
@@ -205,12 +206,12 @@ fn open_folder_changelogs(
     Ok(Changelogs { files, last_id })
 }
 
-/// What one replay gave: how it ended, the version reached, and the stored image when
-/// it is worth writing.
-struct Replayed {
+/// What one replay gave: how it ended, the version reached, and the image when it is
+/// worth writing.
+struct Replayed<'a> {
     end: RunEnd,
     version: u64,
-    stored: Option<(Vec<u8>, Vec<CrcRecord>)>,
+    stored: Option<Image<'a>>,
 }
 
 /// The image a replay starts from: its file, its bytes, and maybe the image already
@@ -232,7 +233,7 @@ fn replay_once<'a>(
     now: u32,
     store_partial: bool,
     report: &mut dyn Report,
-) -> Result<Replayed, Error> {
+) -> Result<Replayed<'a>, Error> {
     let mut image = match start.loaded {
         Some(image) => image,
         None => load(start.path, start.bytes, now)?,
@@ -258,22 +259,26 @@ fn replay_once<'a>(
         RunEnd::Complete => true,
         RunEnd::Stopped { modified, .. } => store_partial && !modified,
     };
-    let stored = keep.then(|| image.store(now));
     Ok(Replayed {
         end,
         version: image.version,
-        stored,
+        stored: keep.then_some(image),
     })
 }
 
-/// Writes `bytes` to `output` atomically, with `metadata.crc` next to it when `output`
-/// is named `metadata.mfs` (as the master does).
-fn write_output(output: &Path, bytes: &[u8], crcs: &[CrcRecord]) -> Result<(), Error> {
-    write_atomically(output, bytes)?;
+/// Stores `image` into `output` atomically (the encoding streamed into the file), with
+/// `metadata.crc` next to it when `output` is named `metadata.mfs` (as the master does).
+fn write_output(output: &Path, image: &Image<'_>, now: u32) -> Result<(), Error> {
+    let mut f = AtomicFile::create(output)
+        .map_err(|e| Error::io(output, "create a temporary file for", e))?;
+    let crcs = image
+        .store_streaming(now, &mut |bytes| f.write_all(bytes))
+        .map_err(|e| Error::io(output, "write", e))?;
+    f.commit().map_err(|e| Error::io(output, "write", e))?;
     if output.file_name().is_some_and(|n| n == names::METADATA) {
         write_atomically(
             &parent_dir(output).join(CRC_FILE_NAME),
-            &encode_crc_file(crcs),
+            &encode_crc_file(&crcs),
         )?;
     }
     Ok(())
@@ -289,6 +294,8 @@ pub fn restore(request: &Request, report: &mut dyn Report) -> Result<Outcome, Er
     let metadata: InputBytes;
     let changelogs: Changelogs;
     let arena = Bump::new();
+    // The arena of a second replay (best effort, after a change failed half-way).
+    let rerun_arena = Bump::new();
     let mut loaded = None;
     let output = match &request.job {
         Job::Files {
@@ -359,10 +366,9 @@ pub fn restore(request: &Request, report: &mut dyn Report) -> Result<Outcome, Er
                 report.event(Event::Rerun {
                     before: stop.version,
                 });
-                let arena = Bump::new();
                 let again = replay_once(
                     start(None),
-                    &arena,
+                    &rerun_arena,
                     &changelogs,
                     limit.before(stop.version),
                     now,
@@ -383,7 +389,7 @@ pub fn restore(request: &Request, report: &mut dyn Report) -> Result<Outcome, Er
             }
         }
     };
-    let Some((bytes, crcs)) = stored else {
+    let Some(image) = stored else {
         // replay_once stores every complete run and every kept partial one.
         return Err(Error::io(
             &metadata_path,
@@ -393,16 +399,21 @@ pub fn restore(request: &Request, report: &mut dyn Report) -> Result<Outcome, Er
     };
     let written = match (&request.job, output) {
         (_, Some(out)) => {
-            write_output(&out, &bytes, &crcs)?;
+            write_output(&out, &image, now)?;
             out
         }
         (Job::DataDir { dir, .. }, None) => {
-            store_in_data_dir(dir, &bytes, &encode_crc_file(&crcs))?;
+            store_in_data_dir(dir, |sink| {
+                image
+                    .store_streaming(now, sink)
+                    .map(|crcs| encode_crc_file(&crcs))
+            })?;
             dir.join(names::METADATA)
         }
         (Job::Files { output, .. }, None) => output.clone(),
     };
-    let version = metadata_version_of(&bytes);
+    // The version the stored header holds.
+    let version = image.version;
     Ok(match stopped {
         None => Outcome::Complete {
             output: written,
@@ -422,14 +433,6 @@ fn version_before_failure(version: u64, reason: &StopReason) -> u64 {
         StopReason::Failed { id, .. } | StopReason::VersionMismatch { id, .. } => *id,
         _ => version,
     }
-}
-
-/// The version in a stored image's header (`MFSM 2.0`, version:u64).
-fn metadata_version_of(bytes: &[u8]) -> u64 {
-    bytes
-        .get(8..16)
-        .and_then(|b| <[u8; 8]>::try_from(b).ok())
-        .map_or(0, u64::from_be_bytes)
 }
 
 /// `metarestore -m IN -o OUT` without changelogs: loads `input` with the rules of the

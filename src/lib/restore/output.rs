@@ -17,7 +17,15 @@ pub struct AtomicFile {
     target: PathBuf,
     tmp: PathBuf,
     file: Option<File>,
+    /// Bytes written so far.
+    written: u64,
+    /// Start of the bytes whose write-back was not started yet.
+    unflushed_from: u64,
 }
+
+/// Write-back of this many written bytes is started at once (see
+/// [`AtomicFile::write_all`]).
+const WRITEBACK_CHUNK: u64 = 16 << 20;
 
 impl AtomicFile {
     /// Creates the temporary file next to `target` (mode 0640 like MooseFS's
@@ -44,6 +52,8 @@ impl AtomicFile {
                         target: target.to_path_buf(),
                         tmp,
                         file: Some(file),
+                        written: 0,
+                        unflushed_from: 0,
                     })
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 100 => {
@@ -54,7 +64,10 @@ impl AtomicFile {
         }
     }
 
-    /// Appends bytes (in large write calls).
+    /// Appends bytes (in large write calls). Every [`WRITEBACK_CHUNK`] bytes, the
+    /// kernel is asked to start writing them to the disk, so that the final fsync has
+    /// little left to wait for (the fsync in [`AtomicFile::commit`] still decides
+    /// durability).
     pub fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
         let file = self
             .file
@@ -62,6 +75,15 @@ impl AtomicFile {
             .ok_or_else(|| io::Error::other("file already closed"))?;
         for chunk in bytes.chunks(WRITE_CHUNK) {
             file.write_all(chunk)?;
+            self.written += chunk.len() as u64;
+            if self.written - self.unflushed_from >= WRITEBACK_CHUNK {
+                start_writeback(
+                    file,
+                    self.unflushed_from,
+                    self.written - self.unflushed_from,
+                );
+                self.unflushed_from = self.written;
+            }
         }
         Ok(())
     }
@@ -85,6 +107,26 @@ impl Drop for AtomicFile {
             let _ = fs::remove_file(&self.tmp);
         }
     }
+}
+
+/// Starts the write-back of `len` bytes at `from` without waiting for it (a hint: errors
+/// are left to the fsync that follows).
+fn start_writeback(file: &File, from: u64, len: u64) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::io::AsRawFd;
+        let (Ok(from), Ok(len)) = (libc::off64_t::try_from(from), libc::off64_t::try_from(len))
+        else {
+            return;
+        };
+        // SAFETY: a plain system call on a descriptor this `File` owns; it reads no
+        // memory of ours.
+        unsafe {
+            libc::sync_file_range(file.as_raw_fd(), from, len, libc::SYNC_FILE_RANGE_WRITE);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (file, from, len);
 }
 
 /// The folder of `path` ("." for a bare name).
@@ -179,10 +221,12 @@ pub struct DataDirEffects {
 /// Unlike the master, both new files are complete and fsynced before anything in the
 /// folder changes, and appear by rename: an error before that point leaves the folder
 /// as it was.
+///
+/// `produce` writes the new `metadata.mfs` through the sink it is given (in as many
+/// pieces as it likes) and returns the new `metadata.crc`.
 pub fn store_in_data_dir(
     dir: &Path,
-    metadata: &[u8],
-    crc: &[u8],
+    produce: impl FnOnce(&mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<Vec<u8>>,
 ) -> Result<DataDirEffects, super::Error> {
     use super::Error;
     let target = dir.join(names::METADATA);
@@ -195,8 +239,11 @@ pub fn store_in_data_dir(
             .map_err(|e| Error::io(path, "write", e))?;
         Ok(f)
     };
-    let new_metadata = write(&target, metadata)?;
-    let new_crc = write(&crc_target, crc)?;
+    let mut new_metadata = AtomicFile::create(&target)
+        .map_err(|e| Error::io(&target, "create a temporary file for", e))?;
+    let crc = produce(&mut |bytes| new_metadata.write_all(bytes))
+        .map_err(|e| Error::io(&target, "write", e))?;
+    let new_crc = write(&crc_target, &crc)?;
     let mut effects = DataDirEffects::default();
     let previous_len = fs::symlink_metadata(&target).ok().map(|m| m.len());
     let back_missing =
@@ -266,12 +313,19 @@ mod tests {
         v
     }
 
+    /// Writes "new" in two pieces and returns "crc".
+    fn new_and_crc(sink: &mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<Vec<u8>> {
+        sink(b"ne")?;
+        sink(b"w")?;
+        Ok(b"crc".to_vec())
+    }
+
     #[test]
     fn data_dir_effects_follow_the_master() {
         // Only metadata.mfs: replaced.
         let d = scratch("dd-only");
         fs::write(d.join("metadata.mfs"), b"old").unwrap();
-        let fx = store_in_data_dir(&d, b"new", b"crc").unwrap();
+        let fx = store_in_data_dir(&d, new_and_crc).unwrap();
         assert_eq!(fx, DataDirEffects::default());
         assert_eq!(names_in(&d), vec!["metadata.crc", "metadata.mfs"]);
         assert_eq!(fs::read(d.join("metadata.mfs")).unwrap(), b"new");
@@ -283,7 +337,7 @@ mod tests {
         fs::write(d.join("metadata.mfs"), b"old").unwrap();
         fs::write(d.join("metadata.mfs.back"), b"older").unwrap();
         fs::write(d.join("metadata.mfs.back.tmp"), b"junk").unwrap();
-        let fx = store_in_data_dir(&d, b"new", b"crc").unwrap();
+        let fx = store_in_data_dir(&d, new_and_crc).unwrap();
         let kept = fx.kept_previous.unwrap();
         assert_eq!(fs::read(&kept).unwrap(), b"old");
         let kept_name = kept.file_name().unwrap().to_string_lossy().into_owned();
@@ -298,7 +352,7 @@ mod tests {
         let d = scratch("dd-empty");
         fs::write(d.join("metadata.mfs"), b"").unwrap();
         fs::write(d.join("metadata.mfs.back"), b"older").unwrap();
-        let fx = store_in_data_dir(&d, b"new", b"crc").unwrap();
+        let fx = store_in_data_dir(&d, new_and_crc).unwrap();
         assert_eq!(fx.kept_previous, None);
         assert_eq!(names_in(&d), vec!["metadata.crc", "metadata.mfs"]);
         fs::remove_dir_all(&d).unwrap();

@@ -22,7 +22,7 @@
 
 use bumpalo::Bump;
 
-use crate::format::changelog::{parse_body, RestoreEffect};
+use crate::format::changelog::{parse_body, Line, LineError, RestoreEffect};
 use crate::model::image::Image;
 use crate::replay::{self, Replay};
 
@@ -118,6 +118,59 @@ pub fn replay<'a>(
     limit: Limit,
     report: &mut dyn Report,
 ) -> RunEnd {
+    let merger = Merger::new(files.iter().map(ChangelogFile::bytes));
+    std::thread::scope(|scope| {
+        // Parsing is a pure function of the line, so a second thread parses every line
+        // ahead while this one applies them; the result is the parse this loop would
+        // make itself (the few lines the loop skips are parsed for nothing).
+        let (tx, rx) = std::sync::mpsc::sync_channel(PARSE_BATCHES_IN_FLIGHT);
+        scope.spawn(move || parse_ahead(merger, &tx));
+        replay_items(image, arena, files, limit, report, rx.into_iter().flatten())
+    })
+}
+
+/// A merged item, with its line parsed when it is one.
+struct Parsed<'a> {
+    item: Item<'a>,
+    line: Option<Result<Line<'a>, LineError>>,
+}
+
+/// Lines parsed ahead are handed over in batches of this many.
+const PARSE_BATCH: usize = 2048;
+/// At most this many batches wait to be applied.
+const PARSE_BATCHES_IN_FLIGHT: usize = 8;
+
+/// Runs the merge and parses each line, sending batches through `tx` until the merge
+/// ends or the receiver is gone.
+fn parse_ahead<'a>(merger: Merger<'a>, tx: &std::sync::mpsc::SyncSender<Vec<Parsed<'a>>>) {
+    let mut batch = Vec::with_capacity(PARSE_BATCH);
+    for item in merger {
+        let line = match item {
+            Item::Line(e) => Some(parse_body(e.id, e.body)),
+            Item::FileEnd { .. } => None,
+        };
+        batch.push(Parsed { item, line });
+        if batch.len() == PARSE_BATCH {
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(PARSE_BATCH));
+            if tx.send(full).is_err() {
+                return;
+            }
+        }
+    }
+    if !batch.is_empty() {
+        let _ = tx.send(batch);
+    }
+}
+
+/// [`replay`] over the merged, parsed items.
+fn replay_items<'a>(
+    image: &mut Image<'a>,
+    arena: &'a Bump,
+    files: &'a [ChangelogFile],
+    limit: Limit,
+    report: &mut dyn Report,
+    items: impl Iterator<Item = Parsed<'a>>,
+) -> RunEnd {
     let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
     let name = |file: usize| names.get(file).copied().unwrap_or("?");
     let pos = |e: &Entry| LinePos {
@@ -126,7 +179,6 @@ pub fn replay<'a>(
     };
     let verbose = report.verbosity() >= Verbosity::Changes;
 
-    let merger = Merger::new(files.iter().map(ChangelogFile::bytes));
     let mut r = Replay { image, arena };
     let mut prepared = false;
     // `v` and `last` as in the master's restore_file; `last_at` is where `last` came
@@ -138,7 +190,7 @@ pub fn replay<'a>(
     let mut unparsed: Option<Unparsed> = None;
     let mut seen = 0u64;
 
-    for item in merger {
+    for Parsed { item, line } in items {
         let e = match item {
             Item::Line(e) => e,
             Item::FileEnd { file, end } => {
@@ -222,7 +274,7 @@ pub fn replay<'a>(
                 if limit.version_reached(e.id) {
                     return RunEnd::Complete;
                 }
-                let line = match parse_body(e.id, e.body) {
+                let line = match line.unwrap_or_else(|| parse_body(e.id, e.body)) {
                     Ok(line) => line,
                     Err(error) => {
                         if limit.time_passed(leading_ts(e.body)) {
