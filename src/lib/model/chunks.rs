@@ -552,32 +552,4 @@ mod tests {
         assert!(!t.contains(500));
         assert_eq!(stored(&t, 0).chunks.len(), 999);
     }
-
-    #[test]
-    #[ignore = "timing: run with --release --ignored"]
-    fn store_of_three_million_chunks_is_fast() {
-        let n = 3_000_000u64;
-        let chunks = Chunks {
-            next_chunk_id: n + 1,
-            chunks: (1..=n).map(|id| chunk(id, 1)).collect(),
-        };
-        let t0 = std::time::Instant::now();
-        let mut t = ChunkTable::new();
-        t.load(&chunks);
-        let t1 = std::time::Instant::now();
-        let mut e = Encoder::new(true);
-        e.begin_section(Tag::CHNK, codec::VERSION);
-        t.store(&mut e, 0);
-        e.end_section();
-        let t2 = std::time::Instant::now();
-        let mut e = Encoder::new(false);
-        t.store(&mut e, 0);
-        let t3 = std::time::Instant::now();
-        eprintln!(
-            "load {:?}, store {:?}, without crc {:?}",
-            t1 - t0,
-            t2 - t1,
-            t3 - t2
-        );
-    }
 }
