@@ -64,7 +64,7 @@ impl AtomicFile {
         }
     }
 
-    /// Appends bytes (in large write calls). Every [`WRITEBACK_CHUNK`] bytes, the
+    /// Appends bytes (in large write calls). Every `WRITEBACK_CHUNK` bytes, the
     /// kernel is asked to start writing them to the disk, so that the final fsync has
     /// little left to wait for (the fsync in [`AtomicFile::commit`] still decides
     /// durability).
