@@ -3,6 +3,7 @@
 //!
 //! - [`config`]: the `mfsmetalogger.cfg` syntax, options, defaults and limits.
 //! - [`daemon`]: the `metalogger` command: CLI, lock file, daemonising, signals.
+//! - [`errno`]: OS errors worded as MooseFS logs them.
 //! - [`log`]: where messages go (syslog when daemonised, stderr in the foreground).
 //! - [`store`]: the files in DATA_PATH (changelogs, downloads, backups), written as
 //!   mfsmetalogger writes them, with the repairs a crash needs.
@@ -14,6 +15,7 @@
 
 pub mod config;
 pub mod daemon;
+pub mod errno;
 pub mod log;
 pub mod session;
 pub mod status;

@@ -2,7 +2,7 @@
 //! metalogger-protocol.md §1, §6, §7): IPv4 only, `BIND_HOST` unless `*`, a connect that
 //! may take at most 1 s, `TCP_NODELAY`, and mfsmetalogger's log lines.
 
-use std::io;
+use crate::metalogger::errno::errno_text;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::time::Duration;
 
@@ -171,69 +171,9 @@ fn service_port(services: &str, name: &str) -> Option<u16> {
     None
 }
 
-/// An I/O error as MooseFS's `strerr` prints it: `ECONNREFUSED (Connection refused)`.
-pub(crate) fn errno_text(e: &io::Error) -> String {
-    let Some(code) = e.raw_os_error() else {
-        return e.to_string();
-    };
-    let full = io::Error::from_raw_os_error(code).to_string();
-    let text = full
-        .strip_suffix(&format!(" (os error {code})"))
-        .unwrap_or(&full);
-    match errno_name(code) {
-        Some(name) => format!("{name} ({text})"),
-        None => format!("errno {code} ({text})"),
-    }
-}
-
-/// The symbolic name of the errno values a connection or a file write can give.
-fn errno_name(code: i32) -> Option<&'static str> {
-    let names: &[(i32, &str)] = &[
-        (libc::EPERM, "EPERM"),
-        (libc::ENOENT, "ENOENT"),
-        (libc::EINTR, "EINTR"),
-        (libc::EIO, "EIO"),
-        (libc::EBADF, "EBADF"),
-        (libc::EAGAIN, "EAGAIN"),
-        (libc::ENOMEM, "ENOMEM"),
-        (libc::EACCES, "EACCES"),
-        (libc::EEXIST, "EEXIST"),
-        (libc::ENOTDIR, "ENOTDIR"),
-        (libc::EISDIR, "EISDIR"),
-        (libc::EINVAL, "EINVAL"),
-        (libc::ENFILE, "ENFILE"),
-        (libc::EMFILE, "EMFILE"),
-        (libc::EFBIG, "EFBIG"),
-        (libc::ENOSPC, "ENOSPC"),
-        (libc::EROFS, "EROFS"),
-        (libc::EPIPE, "EPIPE"),
-        (libc::EDQUOT, "EDQUOT"),
-        (libc::EADDRINUSE, "EADDRINUSE"),
-        (libc::EADDRNOTAVAIL, "EADDRNOTAVAIL"),
-        (libc::ENETDOWN, "ENETDOWN"),
-        (libc::ENETUNREACH, "ENETUNREACH"),
-        (libc::ECONNABORTED, "ECONNABORTED"),
-        (libc::ECONNRESET, "ECONNRESET"),
-        (libc::ENOBUFS, "ENOBUFS"),
-        (libc::ENOTCONN, "ENOTCONN"),
-        (libc::ETIMEDOUT, "ETIMEDOUT"),
-        (libc::ECONNREFUSED, "ECONNREFUSED"),
-        (libc::EHOSTDOWN, "EHOSTDOWN"),
-        (libc::EHOSTUNREACH, "EHOSTUNREACH"),
-        (libc::EINPROGRESS, "EINPROGRESS"),
-    ];
-    names.iter().find(|(c, _)| *c == code).map(|(_, n)| *n)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn errno_text_is_as_mfs_prints_it() {
-        let e = io::Error::from_raw_os_error(libc::ECONNREFUSED);
-        assert_eq!(errno_text(&e), "ECONNREFUSED (Connection refused)");
-    }
 
     #[test]
     fn service_names_resolve_from_the_services_file() {

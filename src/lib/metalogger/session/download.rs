@@ -13,9 +13,9 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::connect::errno_text;
 use super::{Backend, Disconnect, Flow, Held, Session};
 use crate::format::wire::{DownloadData, DownloadInfo, FileNum, ToMaster, DOWNLOAD_BLOCK};
+use crate::metalogger::errno::errno_text;
 use crate::metalogger::log::Level;
 use crate::metalogger::store::{Finished, StoreError, NEW_PLACEHOLDER};
 use crate::ml_log;

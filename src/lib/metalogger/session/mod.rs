@@ -407,7 +407,7 @@ impl<B: Backend> Session<B> {
                 ml_log!(
                     Level::Notice,
                     "write to Master error: {}",
-                    connect::errno_text(&e)
+                    crate::metalogger::errno::errno_text(&e)
                 );
                 self.disconnect();
             }
@@ -434,7 +434,7 @@ impl<B: Backend> Session<B> {
                 ml_log!(
                     Level::Notice,
                     "read from Master error: {}",
-                    connect::errno_text(&e)
+                    crate::metalogger::errno::errno_text(&e)
                 );
                 self.disconnect();
             }

@@ -25,7 +25,7 @@ use std::io::{self, Write};
 
 use memchr::memrchr;
 
-use super::errno::errno_text;
+use crate::metalogger::errno::errno_text;
 use crate::metalogger::log::Level;
 
 /// The most bytes of lines held in memory while the disk refuses them (64 MiB, about half

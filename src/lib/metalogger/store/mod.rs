@@ -41,7 +41,6 @@
 mod aside;
 mod changelog_log;
 mod download;
-mod errno;
 mod names;
 mod recovery;
 mod rotation;
@@ -509,7 +508,7 @@ impl Store {
                         Level::Warning,
                         "error opening {}: {} (changes kept in memory)",
                         names::CHANGELOG_0,
-                        errno::errno_text(&e)
+                        crate::metalogger::errno::errno_text(&e)
                     );
                 }
             }
@@ -583,7 +582,7 @@ impl Store {
                 crate::ml_log!(
                     Level::Warning,
                     "can't move old changelogs aside ({}): deleting them",
-                    errno::errno_text(&e)
+                    crate::metalogger::errno::errno_text(&e)
                 );
                 self.delete_own_changelogs();
                 self.dir.clone()
@@ -622,7 +621,7 @@ impl Store {
                 Level::Warning,
                 "can't remove {} ({why}): {} - remove it before running mfsmaster -a",
                 names::METADATA_TMP,
-                errno::errno_text(&e)
+                crate::metalogger::errno::errno_text(&e)
             ),
         }
     }

@@ -214,7 +214,7 @@ pub fn recover(dir: &Path) -> io::Result<Recovered> {
                 crate::ml_log!(
                     Level::Warning,
                     "{name}: can't check its last line: {}",
-                    super::errno::errno_text(&e)
+                    crate::metalogger::errno::errno_text(&e)
                 );
                 unreadable.get_or_insert_with(|| name.clone());
             }
@@ -274,7 +274,7 @@ pub fn recover(dir: &Path) -> io::Result<Recovered> {
             Err(e) => {
                 return fresh(format!(
                     "{name} cannot be read ({})",
-                    super::errno::errno_text(&e)
+                    crate::metalogger::errno::errno_text(&e)
                 ))
             }
         }
