@@ -37,15 +37,14 @@
 mod fake_master;
 mod harness;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::ops::RangeInclusive;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use fake_master::ours::program;
 use fake_master::restore_check::{assert_same_dump, metarestore};
 use harness::files;
-use harness::oracle::{mfsmaster_restore_copy, mfsmetadump_normalized};
+use harness::oracle::{blank_expired_locks, mfsmaster_restore_copy, mfsmetadump_normalized};
 use harness::{Cluster, ClusterOptions, RunOptions};
 
 /// How mfsmetadump starts the header line of the sessions section (its length follows).
@@ -254,7 +253,7 @@ fn real_side_by_side_with_restart_and_kill9() {
         mfsmetadump_normalized(&cluster.master_data_dir().join("metadata.mfs")),
         "dump of the master's metadata.mfs",
     );
-    let (a, b) = blank_expired_locks(&real_dump, &ours_m_dump, &(t0..=t1));
+    let (a, b, _) = blank_expired_locks(&real_dump, &ours_m_dump, &(t0..=t1));
     assert_same_dump(
         name,
         "mfsmaster -a restore (real folder)",
@@ -266,7 +265,7 @@ fn real_side_by_side_with_restart_and_kill9() {
         .dump
         .as_deref()
         .expect("mfsmetadump is installed");
-    let (a, b) = blank_expired_locks(&real_dump, ours_dump, &(t0..=t1));
+    let (a, b, _) = blank_expired_locks(&real_dump, ours_dump, &(t0..=t1));
     assert_same_dump(
         name,
         "mfsmaster -a restore (real folder)",
@@ -277,7 +276,7 @@ fn real_side_by_side_with_restart_and_kill9() {
     assert_eq!(ours_by_us.version, last + 1);
 
     // The master's own metadata: only sessions it dropped as closed may be missing there.
-    let (m, r) = blank_expired_locks(&master_dump, &real_dump, &(master_stop..=t1));
+    let (m, r, _) = blank_expired_locks(&master_dump, &real_dump, &(master_stop..=t1));
     // The SESS section's header line carries the section length, which differs with it.
     let sess_header = |l: &&str| l.starts_with(SESS_HEADER);
     let m_lines: HashSet<&str> = m.lines().filter(|l| !sess_header(l)).collect();
@@ -355,52 +354,4 @@ fn changelog_lines(dir: &Path, prefix: &str) -> BTreeMap<u64, Vec<u8>> {
         }
     }
     out
-}
-
-/// `lockedto` of every `CHUNK|i:ID|v:…|t:LOCKEDTO|…` record, by chunk id.
-fn chunk_locks(dump: &str) -> HashMap<&str, u64> {
-    dump.lines()
-        .filter_map(|l| l.strip_prefix("CHUNK|i:"))
-        .filter_map(|rest| {
-            let mut fields = rest.split('|');
-            let id = fields.next()?;
-            let t = fields.find_map(|f| f.strip_prefix("t:"))?;
-            Some((id, t.trim().parse().ok()?))
-        })
-        .collect()
-}
-
-/// Blanks `t:` of exactly the `CHUNK` records whose `lockedto` is 0 on one side and inside
-/// `clock` on the other (see the module documentation).
-fn blank_expired_locks(a: &str, b: &str, clock: &RangeInclusive<u64>) -> (String, String) {
-    let (la, lb) = (chunk_locks(a), chunk_locks(b));
-    let blank: HashSet<String> = la
-        .iter()
-        .filter_map(|(id, &ta)| {
-            let tb = *lb.get(id)?;
-            let explained = (ta == 0 && clock.contains(&tb)) || (tb == 0 && clock.contains(&ta));
-            explained.then(|| id.to_string())
-        })
-        .collect();
-    let rewrite = |dump: &str| {
-        let mut lines: Vec<String> = dump
-            .lines()
-            .map(|l| {
-                let id = l.strip_prefix("CHUNK|i:").and_then(|r| r.split('|').next());
-                match id {
-                    Some(id) if blank.contains(id) => l
-                        .split('|')
-                        .map(|f| if f.starts_with("t:") { "t:-" } else { f })
-                        .collect::<Vec<_>>()
-                        .join("|"),
-                    _ => l.to_string(),
-                }
-            })
-            .collect();
-        lines.sort();
-        let mut s = lines.join("\n");
-        s.push('\n');
-        s
-    };
-    (rewrite(a), rewrite(b))
 }

@@ -36,14 +36,14 @@ mod harness;
 mod scenarios;
 mod support;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use harness::files::{self, copy_mfs_files};
-use harness::oracle::{mfsmaster_restore_copy, mfsmetadump_normalized};
+use harness::oracle::{blank_expired_locks, mfsmaster_restore_copy, mfsmetadump_normalized};
 use harness::{Cluster, ClusterOptions, RunOptions, TempDir};
 
 /// The metadata file a metalogger downloads (the newest one in its folder).
@@ -154,59 +154,6 @@ fn normalised_dumps(r: &Restores) -> Result<(String, String, usize), String> {
     let theirs = mfsmetadump_normalized(&r.theirs).map_err(|e| e.to_string())?;
     let ours = mfsmetadump_normalized(&r.ours).map_err(|e| e.to_string())?;
     Ok(blank_expired_locks(&theirs, &ours, &r.clock))
-}
-
-/// `lockedto` of every `CHUNK|i:ID|v:…|t:LOCKEDTO|a:…` record, by chunk id.
-fn chunk_locks(dump: &str) -> HashMap<&str, u64> {
-    dump.lines()
-        .filter_map(|l| l.strip_prefix("CHUNK|i:"))
-        .filter_map(|rest| {
-            let mut fields = rest.split('|');
-            let id = fields.next()?;
-            let t = fields.find_map(|f| f.strip_prefix("t:"))?;
-            Some((id, t.trim().parse().ok()?))
-        })
-        .collect()
-}
-
-/// See the module documentation: blanks `t:` of exactly the `CHUNK` records whose
-/// `lockedto` is 0 on one side and inside `clock` on the other.
-fn blank_expired_locks(
-    theirs: &str,
-    ours: &str,
-    clock: &RangeInclusive<u64>,
-) -> (String, String, usize) {
-    let (a, b) = (chunk_locks(theirs), chunk_locks(ours));
-    let blank: HashSet<String> = a
-        .iter()
-        .filter_map(|(id, &ta)| {
-            let tb = *b.get(id)?;
-            let explained = (ta == 0 && clock.contains(&tb)) || (tb == 0 && clock.contains(&ta));
-            explained.then(|| id.to_string())
-        })
-        .collect();
-    if blank.is_empty() {
-        return (theirs.to_string(), ours.to_string(), 0);
-    }
-    let rewrite = |dump: &str| {
-        let mut lines: Vec<String> = dump
-            .lines()
-            .map(|l| {
-                let id = l.strip_prefix("CHUNK|i:").and_then(|r| r.split('|').next());
-                match id {
-                    Some(id) if blank.contains(id) => l
-                        .split('|')
-                        .map(|f| if f.starts_with("t:") { "t:-" } else { f })
-                        .collect::<Vec<_>>()
-                        .join("|"),
-                    _ => l.to_string(),
-                }
-            })
-            .collect();
-        lines.sort();
-        lines.join("\n") + "\n"
-    };
-    (rewrite(theirs), rewrite(ours), blank.len())
 }
 
 /// Lines only in `theirs` (`-`) and only in `ours` (`+`), at most `max`.

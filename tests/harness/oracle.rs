@@ -7,6 +7,8 @@
 //!
 //! None of these needs a cluster. Only [`mfsmaster_loads`] listens on sockets.
 
+use std::collections::{HashMap, HashSet};
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -333,4 +335,58 @@ fn free_ports() -> Result<[u16; 3]> {
     let (a, b, c) = (bind()?, bind()?, bind()?);
     let port = |l: &std::net::TcpListener| l.local_addr().map(|a| a.port()).unwrap_or(0);
     Ok([port(&a), port(&b), port(&c)])
+}
+
+/// `lockedto` of every `CHUNK|i:ID|v:…|t:LOCKEDTO|…` record, by chunk id.
+pub fn chunk_locks(dump: &str) -> HashMap<&str, u64> {
+    dump.lines()
+        .filter_map(|l| l.strip_prefix("CHUNK|i:"))
+        .filter_map(|rest| {
+            let mut fields = rest.split('|');
+            let id = fields.next()?;
+            let t = fields.find_map(|f| f.strip_prefix("t:"))?;
+            Some((id, t.trim().parse().ok()?))
+        })
+        .collect()
+}
+
+/// Blanks `t:` of exactly the `CHUNK` records whose `lockedto` is 0 on one side and inside
+/// `clock` on the other (the master stores an expired `lockedto` as 0, and the two stores
+/// ran at different moments of `clock`); returns both dumps, sorted, and how many chunks
+/// were blanked. Any other `lockedto` difference is left for the comparison to fail on.
+pub fn blank_expired_locks(
+    a: &str,
+    b: &str,
+    clock: &RangeInclusive<u64>,
+) -> (String, String, usize) {
+    let (la, lb) = (chunk_locks(a), chunk_locks(b));
+    let blank: HashSet<String> = la
+        .iter()
+        .filter_map(|(id, &ta)| {
+            let tb = *lb.get(id)?;
+            let explained = (ta == 0 && clock.contains(&tb)) || (tb == 0 && clock.contains(&ta));
+            explained.then(|| id.to_string())
+        })
+        .collect();
+    let rewrite = |dump: &str| {
+        let mut lines: Vec<String> = dump
+            .lines()
+            .map(|l| {
+                let id = l.strip_prefix("CHUNK|i:").and_then(|r| r.split('|').next());
+                match id {
+                    Some(id) if blank.contains(id) => l
+                        .split('|')
+                        .map(|f| if f.starts_with("t:") { "t:-" } else { f })
+                        .collect::<Vec<_>>()
+                        .join("|"),
+                    _ => l.to_string(),
+                }
+            })
+            .collect();
+        lines.sort();
+        let mut s = lines.join("\n");
+        s.push('\n');
+        s
+    };
+    (rewrite(a), rewrite(b), blank.len())
 }
