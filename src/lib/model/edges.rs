@@ -71,6 +71,16 @@ impl<'a> EdgeTable<'a> {
         }
     }
 
+    /// Number of edge slots, released ones included (an upper bound on the edges).
+    pub fn len(&self) -> usize {
+        self.slab.len()
+    }
+
+    /// Whether no edge was ever stored.
+    pub fn is_empty(&self) -> bool {
+        self.slab.is_empty()
+    }
+
     #[inline]
     pub fn get(&self, idx: EdgeIdx) -> Option<&Edge<'a>> {
         self.slab.get(idx as usize)

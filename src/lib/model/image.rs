@@ -7,7 +7,7 @@ use super::edges::EdgeTable;
 use super::free_inodes::FreeList;
 use super::inodes::InodeAllocator;
 use super::locks::{FlockTable, PosixLockTable};
-use super::namespace::NameIndex;
+use super::name_index::NameIndex;
 use super::nodes::NodeTable;
 use super::open_files::OpenFileTable;
 use super::quotas::QuotaTable;
@@ -40,7 +40,7 @@ pub struct Image<'a> {
     /// start-up; a restore leaves them).
     pub edges_need_renumbering: bool,
     /// Directory entries by `(parent, name)`; built by `prepare_replay`.
-    pub names: NameIndex<'a>,
+    pub names: NameIndex,
     /// Inode numbers in use; built by `prepare_replay`.
     pub inodes: InodeAllocator,
 }

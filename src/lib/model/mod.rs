@@ -16,6 +16,7 @@ pub mod inodes;
 pub mod load;
 pub mod load_nodes;
 pub mod locks;
+pub mod name_index;
 pub mod namespace;
 pub mod nodes;
 pub mod open_files;

@@ -8,7 +8,6 @@
 //! of these.
 
 use bumpalo::Bump;
-use rustc_hash::FxHashMap;
 
 use crate::format::metadata::acls::{ACCESS, DEFAULT, NO_MASK};
 
@@ -16,6 +15,7 @@ use super::acls::AclState;
 use super::edges::{Bucket, Edge, PATH_MAX};
 use super::image::Image;
 use super::inodes::InodeAllocator;
+use super::name_index::NameIndex;
 use super::nodes::{ChunkList, EdgeIdx, Node, NodeData, NodeType, NO_EDGE};
 
 /// `eattr` bits.
@@ -32,9 +32,6 @@ pub mod eattr {
 
 /// Trash time of nodes that have no storage class (symlinks, devices, ...).
 pub const DEFAULT_TRASHTIME: u16 = 24;
-
-/// `(parent inode, name)` → the entry.
-pub type NameIndex<'a> = FxHashMap<(u32, &'a [u8]), EdgeIdx>;
 
 /// What to create (the type-specific part of a new node).
 #[derive(Clone, Copy, Debug)]
@@ -78,27 +75,28 @@ impl<'a> Image<'a> {
     /// Builds what replay needs beyond the loaded tables: the name index and the inode
     /// allocator (live nodes and not-yet-released free inodes are taken).
     pub fn prepare_replay(&mut self) {
-        let mut names = NameIndex::default();
-        names.reserve(self.nodes.len() as usize);
         let mut inodes = InodeAllocator::default();
-        for (inode, node) in self.nodes.iter() {
+        let edges = &self.edges;
+        let entries = self.nodes.iter().flat_map(|(inode, node)| {
             inodes.mark_used(inode);
-            if let NodeData::Directory { children } = node.data {
-                for (idx, e) in self.edges.iter_list(children) {
-                    names.insert((inode, e.name), idx);
-                }
-            }
-        }
+            let children = match node.data {
+                NodeData::Directory { children } => children,
+                _ => Default::default(),
+            };
+            edges.iter_list(children).map(move |(idx, _)| (inode, idx))
+        });
+        // Sized once: every edge slot (trash entries and released slots included) is
+        // an upper bound on the directory entries.
+        self.names = NameIndex::build(edges, edges.len(), entries);
         for f in self.free.iter() {
             inodes.mark_used(f.inode);
         }
-        self.names = names;
         self.inodes = inodes;
     }
 
     /// The entry `name` in directory `parent`.
     pub fn lookup(&self, parent: u32, name: &[u8]) -> Option<EdgeIdx> {
-        self.names.get(&(parent, name)).copied()
+        self.names.get(&self.edges, parent, name)
     }
 
     /// Whether `ancestor` is `inode` or one of its parent directories (following each
@@ -151,7 +149,7 @@ impl<'a> Image<'a> {
                 c.ctime = ts;
             }
         }
-        self.names.insert((parent, name), idx);
+        self.names.insert(&self.edges, parent, name, idx);
         idx
     }
 
@@ -206,9 +204,8 @@ impl<'a> Image<'a> {
                     *children = list;
                 }
             }
-            if self.names.get(&(edge.parent, edge.name)) == Some(&idx) {
-                self.names.remove(&(edge.parent, edge.name));
-            }
+            self.names
+                .remove_if(&self.edges, edge.parent, edge.name, idx);
         } else {
             let bucket = match self.nodes.get(edge.child).map(|n| n.node_type) {
                 Some(NodeType::Sustained) => Bucket::Sustained,
