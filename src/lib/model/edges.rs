@@ -6,6 +6,7 @@
 //! edges pointing at it (`Node::parents`, linked by `Edge::next_parent`).
 
 use super::nodes::{EdgeIdx, EdgeList, NO_EDGE};
+use super::prefault::Region;
 
 /// Trash buckets: `inode % TRASH_BUCKETS`.
 pub const TRASH_BUCKETS: usize = 4096;
@@ -69,6 +70,17 @@ impl<'a> EdgeTable<'a> {
             slab: Vec::with_capacity(n),
             ..Default::default()
         }
+    }
+
+    /// Makes room for `n` more edges (a size hint; the caller bounds it by the input size).
+    pub fn reserve(&mut self, n: usize) {
+        self.slab.reserve(n);
+    }
+
+    /// Where the next `n` new edges will be stored, if the capacity holds them (see
+    /// [`super::prefault`]).
+    pub fn spare_region(&self, n: usize) -> Region {
+        Region::spare(&self.slab, n)
     }
 
     #[inline]

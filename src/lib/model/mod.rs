@@ -19,6 +19,7 @@ pub mod locks;
 pub mod namespace;
 pub mod nodes;
 pub mod open_files;
+pub mod prefault;
 pub mod prefetch;
 pub mod quotas;
 pub mod sessions;
