@@ -113,11 +113,21 @@ impl ChunkTable {
     /// Applies a decoded `CHNK` section: sets the next id and adds every chunk in file
     /// order.
     pub fn load(&mut self, section: &Chunks) {
-        self.next_chunk_id = section.next_chunk_id;
+        self.load_records(section.next_chunk_id, section.chunks.iter().copied());
+    }
+
+    /// [`ChunkTable::load`] from records read twice (once to size the table, once to
+    /// fill it), e.g. straight from the file.
+    pub fn load_records(
+        &mut self,
+        next_chunk_id: u64,
+        records: impl Iterator<Item = Chunk> + Clone,
+    ) {
+        self.next_chunk_id = next_chunk_id;
         if self.live == 0 && self.dense.is_empty() {
-            self.plan_dense(&section.chunks);
+            self.plan_dense(records.clone());
         }
-        for c in &section.chunks {
+        for c in records {
             // The master keeps archflag in a 1-bit field.
             self.insert(c.id, c.version, c.locked_to, c.arch_flag & 1);
         }
@@ -126,14 +136,17 @@ impl ChunkTable {
     /// Sizes the dense window for the loaded ids: all of them if they span at most
     /// `4 n + 2^20` ids, else the top of that many ids (the most recent chunks) below
     /// `nextchunkid`.
-    fn plan_dense(&mut self, chunks: &[Chunk]) {
-        let (Some(lo), Some(hi)) = (
-            chunks.iter().map(|c| c.id).min(),
-            chunks.iter().map(|c| c.id).max(),
-        ) else {
+    fn plan_dense(&mut self, chunks: impl Iterator<Item = Chunk>) {
+        let (mut lo, mut hi, mut n) = (u64::MAX, 0u64, 0u64);
+        for c in chunks {
+            lo = lo.min(c.id);
+            hi = hi.max(c.id);
+            n += 1;
+        }
+        if n == 0 {
             return;
-        };
-        let cap = 4 * chunks.len() as u64 + DENSE_SLACK;
+        }
+        let cap = 4 * n + DENSE_SLACK;
         let (base, end) = if hi - lo < cap {
             (lo, hi)
         } else {
@@ -271,6 +284,14 @@ impl ChunkTable {
         match self.dense_index(id) {
             Some(i) => self.dense.get_mut(i).filter(|c| c.seq != ABSENT),
             None => self.sparse.get_mut(&id),
+        }
+    }
+
+    /// Hints that chunk `id` will be looked up soon (see [`super::prefetch`]).
+    #[inline]
+    pub fn prefetch(&self, id: u64) {
+        if let Some(c) = self.dense_index(id).and_then(|i| self.dense.get(i)) {
+            prefetch(c);
         }
     }
 

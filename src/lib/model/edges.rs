@@ -6,6 +6,7 @@
 //! edges pointing at it (`Node::parents`, linked by `Edge::next_parent`).
 
 use super::nodes::{EdgeIdx, EdgeList, NO_EDGE};
+use super::prefault::Region;
 
 /// Trash buckets: `inode % TRASH_BUCKETS`.
 pub const TRASH_BUCKETS: usize = 4096;
@@ -79,6 +80,17 @@ impl<'a> EdgeTable<'a> {
     /// Whether no edge was ever stored.
     pub fn is_empty(&self) -> bool {
         self.slab.is_empty()
+    }
+
+    /// Makes room for `n` more edges (a size hint; the caller bounds it by the input size).
+    pub fn reserve(&mut self, n: usize) {
+        self.slab.reserve(n);
+    }
+
+    /// Where the next `n` new edges will be stored, if the capacity holds them (see
+    /// [`super::prefault`]).
+    pub fn spare_region(&self, n: usize) -> Region {
+        Region::spare(&self.slab, n)
     }
 
     #[inline]

@@ -9,7 +9,7 @@
 
 use crate::format::metadata::file::{decode_body, for_each_section, Body, SectionInfo};
 use crate::format::metadata::header::{FileHeader, Signature, FORMAT_SECTIONS};
-use crate::format::metadata::nodes::NodesHeader;
+use crate::format::metadata::nodes::{decode_header as decode_nodes_header, NodesHeader};
 use crate::format::metadata::section::{SectionHeader, END_MARKER};
 use crate::format::metadata::{DecodeError, Reader, Tag};
 
@@ -18,6 +18,7 @@ use super::error::LoadError;
 use super::image::Image;
 use super::load_nodes::{load_edges, load_nodes, ROOT_INODE};
 use super::nodes::{Node, NodeData, NodeType, NO_EDGE};
+use super::prefault::{populate_behind, Region};
 use super::quotas::DEFAULT_GRACE_PERIOD;
 use super::store_nodes::node_hash_bits;
 
@@ -28,10 +29,9 @@ fn dense_inode_limit(input_len: usize) -> u32 {
     u32::try_from(by_size).unwrap_or(u32::MAX)
 }
 
-/// The version, body offset and body of the `CHNK` section, found by walking the section
-/// headers; `None` unless every section before it declares its length (the loader then
-/// reads the chunks in turn).
-fn find_chunks_section<'a>(r: &Reader<'a>, file: &FileHeader) -> Option<(u8, u64, Reader<'a>)> {
+/// The version, body offset and body of section `tag`, found by walking the section
+/// headers; `None` unless every section before it declares its length.
+fn find_section<'a>(r: &Reader<'a>, file: &FileHeader, tag: Tag) -> Option<(u8, u64, Reader<'a>)> {
     if file.format < FORMAT_SECTIONS {
         return None;
     }
@@ -42,18 +42,47 @@ fn find_chunks_section<'a>(r: &Reader<'a>, file: &FileHeader) -> Option<(u8, u64
         }
         let header = SectionHeader::decode(&mut r).ok()?;
         let body = r.sub(header.length?).ok()?;
-        if header.tag == Tag::CHNK {
+        if header.tag == tag {
             return Some((header.version(), body.offset(), body));
         }
     }
 }
 
+/// The shortest `EDGE` record of any version (ids, name length, a one-byte name).
+const MIN_EDGE_RECORD: usize = 19;
+/// The shortest `NODE` record of any version.
+const MIN_NODE_RECORD: usize = 32;
+
+/// Reserves the node and edge tables for what the file announces, and returns the
+/// regions the loader will fill, to be faulted in ahead of it (see [`super::prefault`]).
+/// Counts come from the `NODE` header (bounded by its body's length) and, for edges,
+/// one per node (bounded by the `EDGE` body's length): a directory tree has one edge
+/// per node but the root, hard links add a few, and more than that just grows the table.
+fn reserve_tables(image: &mut Image<'_>, r: &Reader<'_>, file: &FileHeader) -> Vec<Region> {
+    let Some((version, _, mut body)) = find_section(r, file, Tag::NODE) else {
+        return Vec::new();
+    };
+    let Ok(header) = decode_nodes_header(&mut body, version) else {
+        return Vec::new();
+    };
+    let nodes = (header.node_count as usize).min(body.remaining() / MIN_NODE_RECORD);
+    let edges = find_section(r, file, Tag::EDGE).map_or(0, |(_, _, body)| {
+        nodes.min(body.remaining() / MIN_EDGE_RECORD)
+    });
+    image.nodes.reserve(nodes);
+    image.edges.reserve(edges);
+    vec![
+        image.nodes.spare_region(nodes),
+        image.edges.spare_region(edges),
+    ]
+}
+
 /// A `CHNK` body loaded into a table of its own (what [`Image::load`] makes of it in a
 /// blank image), and the offset where its records end.
 fn load_chunks(version: u8, mut body: Reader<'_>) -> Result<(ChunkTable, u64), DecodeError> {
-    let section = crate::format::metadata::chunks::decode(&mut body, version)?;
+    let (next_chunk_id, _, records) = crate::format::metadata::chunks::scan(&mut body, version)?;
     let mut table = ChunkTable::new();
-    table.load(&section);
+    table.load_records(next_chunk_id, records);
     Ok((table, body.offset()))
 }
 
@@ -104,8 +133,10 @@ impl<'a> Image<'a> {
             image.sessions.set_next_session_id(legacy.next_session_id);
         }
         let mut seen: Vec<Tag> = Vec::new();
-        let chunks_ahead = find_chunks_section(&r, &header);
+        let chunks_ahead = find_section(&r, &header, Tag::CHNK);
+        let fresh_memory = reserve_tables(&mut image, &r, &header);
         std::thread::scope(|scope| {
+            populate_behind(scope, fresh_memory);
             // The chunks are independent of every other section: a second thread loads
             // them while this one reads the nodes and edges. The loop below takes its
             // result where it would have loaded them itself (same section, same

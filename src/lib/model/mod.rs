@@ -20,6 +20,7 @@ pub mod name_index;
 pub mod namespace;
 pub mod nodes;
 pub mod open_files;
+pub mod prefault;
 pub mod prefetch;
 pub mod quotas;
 pub mod sessions;

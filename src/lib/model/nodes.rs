@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use smallvec::SmallVec;
 
+use super::prefault::Region;
 use super::prefetch::{prefetch, prefetch_all};
 
 pub use crate::format::metadata::nodes::NodeType;
@@ -148,6 +149,12 @@ impl<'a> NodeTable<'a> {
     /// caller bounds it by the input size).
     pub fn reserve(&mut self, nodes: usize) {
         self.slots.reserve(nodes);
+    }
+
+    /// Where the next `nodes` insertions will be stored, if the capacity holds them (see
+    /// [`super::prefault`]).
+    pub fn spare_region(&self, nodes: usize) -> Region {
+        Region::spare(&self.slots, nodes)
     }
 
     /// Raises the bound below which inodes are indexed by a vector (e.g. before replaying

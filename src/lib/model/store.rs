@@ -70,6 +70,9 @@ impl Image<'_> {
         sink: &mut dyn StoreSink,
     ) -> std::io::Result<Vec<CrcRecord>> {
         let (tx, rx) = std::sync::mpsc::channel::<Piece>();
+        // Written pieces go back to the encoder to be filled again: the memory of a
+        // fresh buffer is first-touched (zeroed by the kernel) for every piece otherwise.
+        let (written_tx, written_rx) = std::sync::mpsc::channel::<Vec<u8>>();
         std::thread::scope(|scope| {
             let chunks = scope.spawn(|| {
                 let mut e = Encoder::new(true);
@@ -78,13 +81,18 @@ impl Image<'_> {
                 e.end_section();
                 e.finish()
             });
-            let others = scope.spawn(move || self.store_all_but_chunks(tx));
+            let others = scope.spawn(move || self.store_all_but_chunks(tx, written_rx));
             let mut written = Ok(());
             // Until the senders are gone: a failed write keeps receiving (and dropping).
             for piece in rx {
                 if written.is_ok() {
                     written = match piece {
-                        Piece::Bytes(bytes) => sink.append(&bytes),
+                        Piece::Bytes(bytes) => {
+                            let done = sink.append(&bytes);
+                            // The encoder may be finished and gone: then the buffer is freed.
+                            let _ = written_tx.send(bytes);
+                            done
+                        }
                         Piece::Patch(at, bytes) => sink.patch(at, &bytes),
                     };
                 }
@@ -106,12 +114,17 @@ impl Image<'_> {
 
     /// Every section before `CHNK`, sent through `tx` in pieces; returns their crc
     /// records (header first).
-    fn store_all_but_chunks(&self, tx: std::sync::mpsc::Sender<Piece>) -> Vec<CrcRecord> {
+    fn store_all_but_chunks(
+        &self,
+        tx: std::sync::mpsc::Sender<Piece>,
+        written: std::sync::mpsc::Receiver<Vec<u8>>,
+    ) -> Vec<CrcRecord> {
         let mut e = Encoder::new(true);
         let spill = tx.clone();
         // A closed receiver only means the writing failed; the caller reports that.
         e.spill_at(PIECE, move |bytes| {
             let _ = spill.send(Piece::Bytes(bytes));
+            written.try_recv().unwrap_or_default()
         });
         e.header(
             SIGNATURE_CURRENT,

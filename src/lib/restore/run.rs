@@ -22,7 +22,9 @@
 
 use bumpalo::Bump;
 
-use crate::format::changelog::{parse_body, Line, LineError, RestoreEffect};
+use std::collections::VecDeque;
+
+use crate::format::changelog::{parse_body, Line, LineError, RestoreEffect, Subject};
 use crate::model::image::Image;
 use crate::replay::{self, Replay};
 
@@ -184,6 +186,29 @@ fn parse_ahead<'a>(
     }
 }
 
+/// How many parsed lines ahead of the one being applied are prefetched.
+const LOOKAHEAD: usize = 16;
+
+/// Which step of fetching a line's subject into the cache.
+#[derive(Clone, Copy)]
+enum Hint {
+    /// The table slot that says where the node is (the node itself for chunks).
+    Index,
+    /// The node.
+    Entry,
+}
+
+/// Prefetches what `parsed` will look up first (see [`Subject`]).
+fn hint(image: &Image<'_>, parsed: &Parsed<'_>, step: Hint) {
+    let Some(Ok(line)) = &parsed.line else { return };
+    match (line.op.subject(), step) {
+        (Some(Subject::Node(inode)), Hint::Index) => image.nodes.prefetch_index(inode),
+        (Some(Subject::Node(inode)), Hint::Entry) => image.nodes.prefetch_node(inode),
+        (Some(Subject::Chunk(id)), Hint::Index) => image.chunks.prefetch(id),
+        _ => {}
+    }
+}
+
 /// [`replay`] over the merged, parsed items.
 fn replay_items<'a>(
     image: &mut Image<'a>,
@@ -212,7 +237,23 @@ fn replay_items<'a>(
     let mut unparsed: Option<Unparsed> = None;
     let mut seen = 0u64;
 
-    for Parsed { item, line } in items {
+    // Lines waiting to be applied, whose nodes and chunks are being fetched into the
+    // cache (see `hint`): their lookups are at random places of tables far larger than
+    // the cache, so each would otherwise wait for memory in turn.
+    let mut items = items;
+    let mut window: VecDeque<Parsed<'a>> = VecDeque::with_capacity(LOOKAHEAD);
+    loop {
+        while window.len() < LOOKAHEAD {
+            let Some(next) = items.next() else { break };
+            hint(r.image, &next, Hint::Index);
+            window.push_back(next);
+        }
+        let Some(Parsed { item, line }) = window.pop_front() else {
+            break;
+        };
+        if let Some(nearer) = window.get(LOOKAHEAD / 2) {
+            hint(r.image, nearer, Hint::Entry);
+        }
         let e = match item {
             Item::Line(e) => e,
             Item::FileEnd { file, end } => {

@@ -45,7 +45,7 @@ use std::fmt;
 pub use error::{LineError, LineErrorKind, OpNamePrefix, RestoreEffect};
 pub use escape::{escape_into, Decoded, Escaped, FieldKind, MAX_NAME_LEN};
 pub use lists::{GidList, LabelMasks, RestoredGids, SnapshotGids};
-pub use op::{AppendSlice, CreateType, Op, SessionParams, SnapshotResult, OP_NAMES};
+pub use op::{AppendSlice, CreateType, Op, SessionParams, SnapshotResult, Subject, OP_NAMES};
 
 use cursor::Cursor;
 use number::{push_decimal, strtoi64};

@@ -462,6 +462,59 @@ pub struct SessionParams<'a> {
     pub info: Escaped<'a>,
 }
 
+/// What a change reads first in the metadata: the node or the chunk its arguments name
+/// (a hint for prefetching; the change itself decides what it really touches).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Subject {
+    Node(u32),
+    Chunk(u64),
+}
+
+impl Op<'_> {
+    /// The node (for a directory-entry change, the parent directory) or chunk this
+    /// change looks up first, when it names one.
+    pub fn subject(&self) -> Option<Subject> {
+        let node = |inode: &u32| Some(Subject::Node(*inode));
+        match self {
+            Op::Access { inode }
+            | Op::Acquire { inode, .. }
+            | Op::Aquire { inode, .. }
+            | Op::Amtime { inode, .. }
+            | Op::Append { inode, .. }
+            | Op::ArchChg { inode, .. }
+            | Op::Attr { inode, .. }
+            | Op::Flock { inode, .. }
+            | Op::Length { inode, .. }
+            | Op::Link { inode, .. }
+            | Op::PosixLock { inode, .. }
+            | Op::Purge { inode }
+            | Op::Release { inode, .. }
+            | Op::Repair { inode, .. }
+            | Op::SetAcl { inode, .. }
+            | Op::SetEattr { inode, .. }
+            | Op::SetFileChunk { inode, .. }
+            | Op::SetGoal { inode, .. }
+            | Op::SetPath { inode, .. }
+            | Op::SetSclass { inode, .. }
+            | Op::SetTrashTime { inode, .. }
+            | Op::SetXattr { inode, .. }
+            | Op::Trunc { inode, .. }
+            | Op::Undel { inode }
+            | Op::Write { inode, .. } => node(inode),
+            Op::Create { parent, .. } | Op::Symlink { parent, .. } | Op::Unlink { parent, .. } => {
+                node(parent)
+            }
+            Op::Move { parent_src, .. } => node(parent_src),
+            Op::Snapshot { src_inode, .. } => node(src_inode),
+            Op::Unlock { chunk_id }
+            | Op::IncVersion { chunk_id }
+            | Op::SetVersion { chunk_id, .. }
+            | Op::ChunkDel { chunk_id, .. } => Some(Subject::Chunk(*chunk_id)),
+            _ => None,
+        }
+    }
+}
+
 impl Op<'_> {
     /// The operation name as written in the line (`AQUIRE` for
     /// [`Op::Aquire`], ...).

@@ -55,6 +55,43 @@ pub fn decode_chunk(
     Ok(None)
 }
 
+/// The records of a `CHNK` body, decoded one by one without collecting them.
+#[derive(Clone)]
+pub struct ChunkRecords<'a> {
+    r: Reader<'a>,
+    version: SectionVersion,
+}
+
+/// Checks a whole `CHNK` body (every record and the terminator, with the errors of
+/// [`decode`]) and returns `nextchunkid`, the number of chunks, an iterator over them
+/// (to go through them again without a copy), and the reader at the terminator's end.
+pub fn scan<'a>(
+    r: &mut Reader<'a>,
+    version: SectionVersion,
+) -> Result<(u64, usize, ChunkRecords<'a>), DecodeError> {
+    let next_chunk_id = r.u64()?;
+    let records = ChunkRecords {
+        r: r.clone(),
+        version,
+    };
+    let mut count = 0usize;
+    while decode_chunk(r, version)?.is_some() {
+        count += 1;
+    }
+    Ok((next_chunk_id, count, records))
+}
+
+impl Iterator for ChunkRecords<'_> {
+    type Item = Chunk;
+
+    /// The next chunk; `None` at the terminator (or at a record that does not decode,
+    /// which [`scan`] has already reported).
+    #[inline]
+    fn next(&mut self) -> Option<Chunk> {
+        decode_chunk(&mut self.r, self.version).ok().flatten()
+    }
+}
+
 /// Decodes a whole `CHNK` body.
 pub fn decode(r: &mut Reader<'_>, version: SectionVersion) -> Result<Chunks, DecodeError> {
     let next_chunk_id = r.u64()?;

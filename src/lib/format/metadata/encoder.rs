@@ -30,10 +30,14 @@ pub struct Encoder {
     spill: Option<Spill>,
 }
 
+/// Room past the spill size in a spill buffer, so the call that crosses it rarely grows
+/// the buffer.
+const SPILL_SLACK: usize = 4096;
+
 /// Where [`Encoder::spill_at`] hands the output.
 struct Spill {
     at: usize,
-    to: Box<dyn FnMut(Vec<u8>) + Send>,
+    to: Box<dyn FnMut(Vec<u8>) -> Vec<u8> + Send>,
 }
 
 struct CrcState {
@@ -150,8 +154,10 @@ impl Encoder {
     }
 
     /// From now on, hands the output to `to` whenever it holds `at` bytes or more after
-    /// a write call (inside sections too: see [`Encoder::take_patches`]).
-    pub fn spill_at(&mut self, at: usize, to: impl FnMut(Vec<u8>) + Send + 'static) {
+    /// a write call (inside sections too: see [`Encoder::take_patches`]). `to` gives
+    /// back the buffer to go on with (e.g. one handed over earlier and already written
+    /// out, so the same memory is filled again; its contents are dropped).
+    pub fn spill_at(&mut self, at: usize, to: impl FnMut(Vec<u8>) -> Vec<u8> + Send + 'static) {
         self.spill = Some(Spill {
             at,
             to: Box::new(to),
@@ -176,9 +182,12 @@ impl Encoder {
         }
         if let Some(spill) = &mut self.spill {
             if self.out.len() >= spill.at {
-                let full = std::mem::replace(&mut self.out, Vec::with_capacity(spill.at + 4096));
+                let full = std::mem::take(&mut self.out);
                 self.drained += full.len() as u64;
-                (spill.to)(full);
+                let mut next = (spill.to)(full);
+                next.clear();
+                next.reserve(spill.at + SPILL_SLACK);
+                self.out = next;
             }
         }
     }
@@ -259,7 +268,8 @@ impl Encoder {
     /// not patched in the bytes: it comes from [`Encoder::take_patches`].
     pub fn take_output(&mut self) -> Vec<u8> {
         self.drained += self.out.len() as u64;
-        std::mem::take(&mut self.out)
+        let room = self.spill.as_ref().map_or(0, |s| s.at + SPILL_SLACK);
+        std::mem::replace(&mut self.out, Vec::with_capacity(room))
     }
 
     /// The length fields of ended sections whose header had been handed over (by
@@ -351,7 +361,10 @@ mod tests {
             let pieces = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Vec<u8>>::new()));
             if spill {
                 let p = pieces.clone();
-                e.spill_at(10, move |v| p.lock().unwrap().push(v));
+                e.spill_at(10, move |v| {
+                    p.lock().unwrap().push(v);
+                    Vec::new()
+                });
             }
             e.header(b"MFSM 2.0", &[0u8; 16]);
             e.begin_section(Tag::FREE, 0x10);

@@ -1,0 +1,140 @@
+//! Faulting in fresh memory on another thread, ahead of the thread that will fill it.
+//!
+//! The first write to each page of a new allocation costs a page fault in which the
+//! kernel finds and zeroes a page; a restore fills tables of hundreds of megabytes once,
+//! and in a virtual machine those faults are the largest single cost of loading a
+//! metadata file (the host backs the guest's memory lazily too). Loading is serial per
+//! table, but the faults need not be: a helper thread asks the kernel to populate the
+//! reserved capacity of the tables (`madvise(MADV_POPULATE_WRITE)`, Linux 5.14) while the
+//! loader decodes records, so the loader's writes find their pages mapped.
+//!
+//! Populating never changes memory contents (the kernel maps zero-filled pages where none
+//! are mapped and leaves mapped ones alone), so it is sound whatever the filling thread
+//! does meanwhile, even if the table moves to a larger block and the old range is
+//! reused. It only spends memory that the table will use anyway, provided the region is
+//! the capacity that will be filled (callers pass counts taken from section headers).
+
+/// A range of addresses to fault in. Holds plain numbers, so it can go to another thread.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Region {
+    start: usize,
+    len: usize,
+}
+
+/// Populate this many bytes per call, so that a region much larger than the memory the
+/// system can spare fails part way instead of all at once.
+const STEP: usize = 32 << 20;
+/// Regions smaller than this are left to the filling thread (a thread and a system call
+/// would cost more than the faults).
+const MIN_REGION: usize = 1 << 20;
+
+impl Region {
+    /// The unused capacity of `v`, at most `count` elements long: where its next pushes
+    /// will write.
+    pub fn spare<T>(v: &Vec<T>, count: usize) -> Region {
+        let size = std::mem::size_of::<T>();
+        let available = v.capacity().saturating_sub(v.len());
+        Region {
+            start: v.as_ptr().wrapping_add(v.len()) as usize,
+            len: count.min(available).saturating_mul(size),
+        }
+    }
+
+    /// Bytes in the region.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the region has no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Whether the region is worth a helper thread.
+    pub fn is_worthwhile(&self) -> bool {
+        self.len >= MIN_REGION
+    }
+
+    /// Faults in the region's pages (rounded inward to whole pages). Failures (an old
+    /// kernel, no memory to spare) are ignored: the filling thread then takes the faults
+    /// itself, as without this.
+    pub fn populate(&self) {
+        #[cfg(target_os = "linux")]
+        {
+            const PAGE: usize = 4096;
+            let start = self.start.next_multiple_of(PAGE);
+            let end = self.start.saturating_add(self.len) / PAGE * PAGE;
+            let mut at = start;
+            while at < end {
+                let n = STEP.min(end - at);
+                // SAFETY: MADV_POPULATE_WRITE maps pages without changing any byte of
+                // memory (see the module docs), so it cannot break what another thread
+                // reads or writes; on an unmapped range it fails with ENOMEM.
+                let r =
+                    unsafe { libc::madvise(at as *mut libc::c_void, n, libc::MADV_POPULATE_WRITE) };
+                if r != 0 {
+                    return;
+                }
+                at += n;
+            }
+        }
+    }
+}
+
+/// Faults in `regions`, in order, on a new thread of `scope` (nothing when none is worth
+/// it). The caller keeps the memory alive (it is the capacity of its own tables) and
+/// fills it meanwhile.
+pub fn populate_behind<'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    regions: Vec<Region>,
+) {
+    let regions: Vec<Region> = regions.into_iter().filter(Region::is_worthwhile).collect();
+    if regions.is_empty() {
+        return;
+    }
+    scope.spawn(move || {
+        for r in &regions {
+            r.populate();
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spare_covers_unused_capacity_only() {
+        let mut v: Vec<u64> = Vec::with_capacity(1000);
+        v.extend([1, 2, 3]);
+        let r = Region::spare(&v, 10_000);
+        assert_eq!(r.len(), 997 * 8);
+        assert_eq!(r.start, v.as_ptr() as usize + 3 * 8);
+        assert_eq!(Region::spare(&v, 5).len(), 40);
+    }
+
+    #[test]
+    fn populating_changes_no_contents() {
+        let mut v: Vec<u64> = Vec::with_capacity(4 << 20);
+        v.extend(0..1000u64);
+        let region = Region::spare(&v, usize::MAX);
+        std::thread::scope(|s| {
+            populate_behind(s, vec![region]);
+            for i in 1000..(4 << 20) {
+                v.push(i);
+            }
+        });
+        assert!(v.iter().enumerate().all(|(i, &x)| x == i as u64));
+    }
+
+    #[test]
+    fn a_stale_region_is_harmless() {
+        let v: Vec<u8> = Vec::with_capacity(8 << 20);
+        let region = Region::spare(&v, usize::MAX);
+        drop(v);
+        region.populate();
+        let w = vec![7u8; 8 << 20];
+        region.populate();
+        assert!(w.iter().all(|&b| b == 7));
+    }
+}
