@@ -14,6 +14,7 @@ use crate::format::metadata::section::{SectionHeader, END_MARKER};
 use crate::format::metadata::{DecodeError, Reader, Tag};
 
 use super::chunks::ChunkTable;
+use super::directory_set::DirectorySet;
 use super::error::LoadError;
 use super::image::Image;
 use super::load_nodes::{load_edges, load_nodes, ROOT_INODE};
@@ -293,38 +294,35 @@ impl<'a> Image<'a> {
     fn check_directories_form_a_tree(&self) -> Result<(), String> {
         const IN_PROGRESS: u8 = 1;
         const DONE: u8 = 2;
-        let mut state: rustc_hash::FxHashMap<u32, u8> = rustc_hash::FxHashMap::default();
+        let mut state = InodeMarks::new(self.nodes.len());
+        let directories = DirectorySet::new(&self.nodes);
         // Each frame: a directory and the next child edge to look at.
         let first_child = |inode: u32| match self.nodes.get(inode).map(|n| &n.data) {
             Some(NodeData::Directory { children }) => children.head,
             _ => NO_EDGE,
         };
         let mut stack = vec![(ROOT_INODE, first_child(ROOT_INODE))];
-        state.insert(ROOT_INODE, IN_PROGRESS);
+        state.set(ROOT_INODE, IN_PROGRESS);
         while let Some(top) = stack.last_mut() {
             let Some(edge) = self.edges.get(top.1) else {
-                state.insert(top.0, DONE);
+                state.set(top.0, DONE);
                 stack.pop();
                 continue;
             };
             top.1 = edge.next;
             let child = edge.child;
-            if !self
-                .nodes
-                .get(child)
-                .is_some_and(|n| n.node_type == NodeType::Directory)
-            {
+            if !directories.contains(&self.nodes, child) {
                 continue;
             }
-            match state.get(&child) {
-                Some(&IN_PROGRESS) => {
+            match state.get(child) {
+                IN_PROGRESS => {
                     return Err(format!(
                         "directory {child} is inside itself (a directory cycle)"
                     ))
                 }
-                Some(_) => {}
-                None => {
-                    state.insert(child, IN_PROGRESS);
+                DONE => {}
+                _ => {
+                    state.set(child, IN_PROGRESS);
                     stack.push((child, first_child(child)));
                 }
             }
@@ -332,7 +330,7 @@ impl<'a> Image<'a> {
         let unreached = self
             .nodes
             .iter()
-            .filter(|(inode, n)| n.node_type == NodeType::Directory && !state.contains_key(inode))
+            .filter(|&(inode, n)| n.node_type == NodeType::Directory && state.get(inode) == 0)
             .map(|(inode, _)| inode)
             .min();
         match unreached {
@@ -362,6 +360,41 @@ impl<'a> Image<'a> {
                     u16::from(node.sclass),
                     node.node_type == NodeType::Directory,
                 );
+            }
+        }
+    }
+}
+
+/// A small mark per inode (0 = none): a vector for inode numbers up to a few times the
+/// node count (inodes are dense in practice), a map for any beyond.
+struct InodeMarks {
+    dense: Vec<u8>,
+    sparse: rustc_hash::FxHashMap<u32, u8>,
+}
+
+impl InodeMarks {
+    fn new(node_count: u32) -> Self {
+        let limit = (node_count as usize)
+            .saturating_add(1 << 16)
+            .saturating_mul(4);
+        InodeMarks {
+            dense: vec![0; limit],
+            sparse: Default::default(),
+        }
+    }
+
+    fn get(&self, inode: u32) -> u8 {
+        match self.dense.get(inode as usize) {
+            Some(&m) => m,
+            None => self.sparse.get(&inode).copied().unwrap_or(0),
+        }
+    }
+
+    fn set(&mut self, inode: u32, mark: u8) {
+        match self.dense.get_mut(inode as usize) {
+            Some(m) => *m = mark,
+            None => {
+                self.sparse.insert(inode, mark);
             }
         }
     }

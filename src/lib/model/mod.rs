@@ -7,6 +7,7 @@
 pub mod acls;
 pub mod chunks;
 pub mod chunkservers;
+pub mod directory_set;
 pub mod edges;
 pub mod error;
 pub mod free_inodes;

@@ -5,10 +5,11 @@ use crate::format::metadata::nodes::{self as node_format, NodeData as RecordData
 use crate::format::metadata::reader::BeList;
 use crate::format::metadata::Encoder;
 
+use super::directory_set::DirectorySet;
 use super::edges::{Edge, EdgeTable};
 use super::hash::{bucket_order_key, hash32};
 use super::load_nodes::ROOT_INODE;
-use super::nodes::{EdgeIdx, Node, NodeData, NodeTable, NodeType};
+use super::nodes::{EdgeIdx, Node, NodeData, NodeTable};
 
 /// Bits of the master's node hash table: it starts with the smallest power of two above
 /// the loaded node count, at least 2^24. (Growth past that while replaying is not
@@ -96,6 +97,7 @@ pub fn store_edges(e: &mut Encoder, nodes: &NodeTable<'_>, edges: &EdgeTable<'_>
         Some(NodeData::Directory { children }) => Some(*children),
         _ => None,
     };
+    let directories = DirectorySet::new(nodes);
     // Depth-first without recursion: each stack entry is the next child edge of a
     // directory whose list was written and whose sub-directories are being visited.
     let mut stack: Vec<EdgeIdx> = Vec::new();
@@ -111,10 +113,10 @@ pub fn store_edges(e: &mut Encoder, nodes: &NodeTable<'_>, edges: &EdgeTable<'_>
             continue;
         };
         *top = edge.next;
-        let is_dir = nodes
-            .get(edge.child)
-            .is_some_and(|n| n.node_type == NodeType::Directory);
-        if let (true, Some(list)) = (is_dir, children_of(edge.child)) {
+        if let (true, Some(list)) = (
+            directories.contains(nodes, edge.child),
+            children_of(edge.child),
+        ) {
             for (_, child_edge) in edges.iter_list(list) {
                 put_edge(e, child_edge);
             }

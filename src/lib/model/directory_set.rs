@@ -1,0 +1,40 @@
+//! Which inodes are directories, for walks over the directory tree.
+
+use super::nodes::{NodeTable, NodeType};
+
+/// Which inodes are directories, as a bitmap made in one pass over the node table (in
+/// its memory order). Walks over the directory tree ask it for every edge, in an order
+/// unrelated to where the nodes sit: a bitmap of a few megabytes stays in the cache
+/// where the nodes themselves do not.
+pub struct DirectorySet {
+    bits: Vec<u64>,
+}
+
+impl DirectorySet {
+    pub fn new(nodes: &NodeTable<'_>) -> Self {
+        // Inodes are dense in practice; the bitmap is bounded by the node count anyway
+        // (a few bits per node), and inodes beyond it are looked up in the table.
+        let limit = (nodes.len() as usize)
+            .saturating_add(1 << 16)
+            .saturating_mul(4);
+        let mut bits = vec![0u64; limit.div_ceil(64)];
+        for (_, inode, n) in nodes.iter_slots() {
+            if n.node_type == NodeType::Directory {
+                if let Some(word) = bits.get_mut(inode as usize / 64) {
+                    *word |= 1 << (inode % 64);
+                }
+            }
+        }
+        DirectorySet { bits }
+    }
+
+    #[inline]
+    pub fn contains(&self, nodes: &NodeTable<'_>, inode: u32) -> bool {
+        match self.bits.get(inode as usize / 64) {
+            Some(word) => word & (1 << (inode % 64)) != 0,
+            None => nodes
+                .get(inode)
+                .is_some_and(|n| n.node_type == NodeType::Directory),
+        }
+    }
+}
