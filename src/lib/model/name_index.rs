@@ -39,7 +39,7 @@ const MIN_BITS: u32 = 4;
 /// Largest table: the home slot comes from a 32-bit tag.
 const MAX_BITS: u32 = 32;
 /// How many entries ahead [`NameIndex::build`] prefetches home slots.
-const PREFETCH_AHEAD: usize = 8;
+const PREFETCH_AHEAD: usize = 16;
 
 /// Multipliers of the hash (the 64-bit golden ratio, and wyhash's first prime).
 const K0: u64 = 0x9E37_79B9_7F4A_7C15;
