@@ -5,7 +5,7 @@
 //! * `tag` = the high 32 bits of a 64-bit hash of `(parent, name)`, with bit 0 forced
 //!   to 1, so a live slot always has a non-zero tag;
 //! * `edge` = the [`EdgeIdx`] of the entry;
-//! * [`EMPTY`] (`0`) and [`TOMBSTONE`] (tag 0, edge 1) are the two reserved values.
+//! * `EMPTY` (`0`) and `TOMBSTONE` (tag 0, edge 1) are the two reserved values.
 //!
 //! A key's home slot is the tag's top `log2(capacity)` bits; collisions probe linearly
 //! (wrapping). A slot whose tag matches is confirmed by reading its edge from the
@@ -36,8 +36,13 @@ const EMPTY: u64 = 0;
 const TOMBSTONE: u64 = 1;
 /// Smallest table (log2 of its slot count).
 const MIN_BITS: u32 = 4;
-/// Largest table: the home slot comes from a 32-bit tag.
-const MAX_BITS: u32 = 32;
+/// Largest table: the home slot comes from a 32-bit tag (and the slot count must fit a
+/// `usize`). It holds every possible [`EdgeIdx`], so a probe always ends.
+const MAX_BITS: u32 = if usize::BITS > 32 {
+    32
+} else {
+    usize::BITS - 2
+};
 /// How many entries ahead [`NameIndex::build`] prefetches home slots.
 const PREFETCH_AHEAD: usize = 16;
 
