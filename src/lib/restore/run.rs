@@ -22,8 +22,6 @@
 
 use bumpalo::Bump;
 
-use std::collections::VecDeque;
-
 use crate::format::changelog::{parse_body, Line, LineError, RestoreEffect, Subject};
 use crate::model::image::Image;
 use crate::replay::{self, Replay};
@@ -127,7 +125,7 @@ pub fn replay<'a>(
         // make itself (the few lines the loop skips are parsed for nothing).
         let (tx, rx) = std::sync::mpsc::sync_channel(PARSE_BATCHES_IN_FLIGHT);
         scope.spawn(move || parse_ahead(merger, files, &tx));
-        replay_items(image, arena, files, limit, report, rx.into_iter().flatten())
+        replay_items(image, arena, files, limit, report, rx.into_iter())
     })
 }
 
@@ -198,9 +196,32 @@ enum Hint {
     Entry,
 }
 
+/// The parsed lines, batch after batch, with a view of what follows in the batch.
+struct Lookahead<'a, B> {
+    batches: B,
+    current: std::vec::IntoIter<Parsed<'a>>,
+}
+
+impl<'a, B: Iterator<Item = Vec<Parsed<'a>>>> Lookahead<'a, B> {
+    fn next(&mut self) -> Option<Parsed<'a>> {
+        loop {
+            if let Some(p) = self.current.next() {
+                return Some(p);
+            }
+            self.current = self.batches.next()?.into_iter();
+        }
+    }
+}
+
 /// Prefetches what `parsed` will look up first (see [`Subject`]).
-fn hint(image: &Image<'_>, parsed: &Parsed<'_>, step: Hint) {
-    let Some(Ok(line)) = &parsed.line else { return };
+fn hint(image: &Image<'_>, parsed: Option<&Parsed<'_>>, step: Hint) {
+    let Some(Parsed {
+        line: Some(Ok(line)),
+        ..
+    }) = parsed
+    else {
+        return;
+    };
     match (line.op.subject(), step) {
         (Some(Subject::Node(inode)), Hint::Index) => image.nodes.prefetch_index(inode),
         (Some(Subject::Node(inode)), Hint::Entry) => image.nodes.prefetch_node(inode),
@@ -216,7 +237,7 @@ fn replay_items<'a>(
     files: &'a [ChangelogFile],
     limit: Limit,
     report: &mut dyn Report,
-    items: impl Iterator<Item = Parsed<'a>>,
+    batches: impl Iterator<Item = Vec<Parsed<'a>>>,
 ) -> RunEnd {
     let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
     let name = |file: usize| names.get(file).copied().unwrap_or("?");
@@ -237,23 +258,20 @@ fn replay_items<'a>(
     let mut unparsed: Option<Unparsed> = None;
     let mut seen = 0u64;
 
-    // Lines waiting to be applied, whose nodes and chunks are being fetched into the
-    // cache (see `hint`): their lookups are at random places of tables far larger than
-    // the cache, so each would otherwise wait for memory in turn.
-    let mut items = items;
-    let mut window: VecDeque<Parsed<'a>> = VecDeque::with_capacity(LOOKAHEAD);
+    // The lines after the one being applied have their nodes and chunks fetched into
+    // the cache (see `hint`): their lookups are at random places of tables far larger
+    // than the cache, so each would otherwise wait for memory in turn.
+    let mut items = Lookahead {
+        batches,
+        current: Vec::new().into_iter(),
+    };
     loop {
-        while window.len() < LOOKAHEAD {
-            let Some(next) = items.next() else { break };
-            hint(r.image, &next, Hint::Index);
-            window.push_back(next);
-        }
-        let Some(Parsed { item, line }) = window.pop_front() else {
+        let upcoming = items.current.as_slice();
+        hint(r.image, upcoming.get(LOOKAHEAD), Hint::Index);
+        hint(r.image, upcoming.get(LOOKAHEAD / 2), Hint::Entry);
+        let Some(Parsed { item, line }) = items.next() else {
             break;
         };
-        if let Some(nearer) = window.get(LOOKAHEAD / 2) {
-            hint(r.image, nearer, Hint::Entry);
-        }
         let e = match item {
             Item::Line(e) => e,
             Item::FileEnd { file, end } => {
