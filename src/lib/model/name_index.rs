@@ -19,7 +19,7 @@
 //! [`NameIndex::remove_if`]) before its slot in the edge table is released.
 //!
 //! Capacity is a power of two, at most 7/8 used (tombstones count as used): an insert
-//! that would pass that either rebuilds at the same size (when at most half of the
+//! that would pass that either rebuilds at the same size (when under half of the
 //! limit is live, i.e. tombstones are the problem) or doubles. The hash is a
 //! multiply-fold over 8-byte words: fast, not resistant to chosen names (a restore
 //! reads trusted files).
