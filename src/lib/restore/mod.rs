@@ -142,17 +142,18 @@ struct Changelogs {
     last_id: u64,
 }
 
-fn load<'a>(path: &Path, bytes: &'a [u8], now: u32) -> Result<Image<'a>, Error> {
-    Image::load(bytes, now).map_err(|source| Error::Load {
+fn load<'a>(path: &Path, input: &'a InputBytes, now: u32) -> Result<Image<'a>, Error> {
+    let release = |end: u64| input.release_pages_before(usize::try_from(end).unwrap_or(0));
+    Image::load_releasing(input, now, &release).map_err(|source| Error::Load {
         path: path.to_path_buf(),
         source,
     })
 }
 
-/// [`load`] of a whole input, after which its pages are released: names and other
-/// values still borrow from it, and are read again from the page cache when needed.
+/// [`load`] of a whole input, whose pages are released as the loader moves on, and all
+/// of them at the end: names and other values still borrow from it, and are read again
+/// from the page cache when needed.
 fn load_input<'a>(path: &Path, input: &'a InputBytes, now: u32) -> Result<Image<'a>, Error> {
-    input.populate();
     let image = load(path, input, now)?;
     input.release_pages();
     Ok(image)
