@@ -93,6 +93,14 @@ impl<'a> EdgeTable<'a> {
         Region::spare(&self.slab, n)
     }
 
+    /// Hints that edge `idx` will be read soon (see [`super::prefetch`]).
+    #[inline]
+    pub fn prefetch(&self, idx: EdgeIdx) {
+        if let Some(e) = self.slab.get(idx as usize) {
+            super::prefetch::prefetch_all(e);
+        }
+    }
+
     #[inline]
     pub fn get(&self, idx: EdgeIdx) -> Option<&Edge<'a>> {
         self.slab.get(idx as usize)

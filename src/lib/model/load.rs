@@ -19,7 +19,7 @@ use super::error::LoadError;
 use super::image::Image;
 use super::load_nodes::{load_edges, load_nodes, ROOT_INODE};
 use super::nodes::{Node, NodeData, NodeType, NO_EDGE};
-use super::prefault::{populate_behind, Region};
+use super::prefault::{populate_behind, Region, ReleaseBehind};
 use super::quotas::DEFAULT_GRACE_PERIOD;
 use super::store_nodes::node_hash_bits;
 
@@ -119,6 +119,18 @@ impl<'a> Image<'a> {
     /// Loads a metadata file (any format 3.0.117 reads). `now` stands for the wall clock
     /// where the master would use it (sessions of very old files).
     pub fn load(bytes: &'a [u8], now: u32) -> Result<Self, LoadError> {
+        Image::load_releasing(bytes, now, &|_| {})
+    }
+
+    /// [`Image::load`] of a mapped file, calling `release(end)` from time to time while
+    /// reading the nodes and edges: the pages wholly before byte `end` will not be read
+    /// again soon (see [`ReleaseBehind`]).
+    pub fn load_releasing(
+        bytes: &'a [u8],
+        now: u32,
+        release: &(dyn Fn(u64) + Sync),
+    ) -> Result<Self, LoadError> {
+        let mut behind = ReleaseBehind::new(release);
         let mut r = Reader::new(bytes);
         let format = match Signature::decode(&mut r)? {
             Signature::New => return Ok(Image::new_empty(now)),
@@ -182,7 +194,7 @@ impl<'a> Image<'a> {
                     }
                 }
                 image
-                    .load_section(info, &header, body, now)
+                    .load_section(info, &header, body, now, &mut behind)
                     .map_err(in_section)
             });
             if let Some((_, _, handle)) = early {
@@ -204,6 +216,7 @@ impl<'a> Image<'a> {
         file: &FileHeader,
         r: &mut Reader<'a>,
         now: u32,
+        behind: &mut ReleaseBehind<'_>,
     ) -> Result<(), LoadError> {
         let tag = info.header.tag;
         let at = r.offset();
@@ -215,20 +228,21 @@ impl<'a> Image<'a> {
                 });
                 let open_files = &mut self.open_files;
                 let mut added = 0u64;
-                let header = load_nodes(r, info.version, legacy, &mut self.nodes, |s, i| {
-                    // Old formats list a file's sessions in its node; the master adds
-                    // each new relation as a replayed change (bumping the version).
-                    if open_files.acquire(s, i) {
-                        added += 1;
-                    }
-                })?;
+                let header =
+                    load_nodes(r, info.version, legacy, &mut self.nodes, behind, |s, i| {
+                        // Old formats list a file's sessions in its node; the master adds
+                        // each new relation as a replayed change (bumping the version).
+                        if open_files.acquire(s, i) {
+                            added += 1;
+                        }
+                    })?;
                 self.version = self.version.wrapping_add(added);
                 self.node_hash_bits = node_hash_bits(header.node_count);
                 return Ok(());
             }
             Tag::EDGE => {
                 self.edges_need_renumbering =
-                    load_edges(r, info.version, &mut self.nodes, &mut self.edges)?;
+                    load_edges(r, info.version, &mut self.nodes, &mut self.edges, behind)?;
                 return Ok(());
             }
             _ => {}

@@ -11,6 +11,7 @@ use super::error::LoadError;
 use super::nodes::{
     ChunkList, Node, NodeData, NodeTable, NodeType, NO_EDGE, SYMLINK_MAX, SYMLINK_TOO_LONG,
 };
+use super::prefault::ReleaseBehind;
 
 /// The root directory's inode.
 pub const ROOT_INODE: u32 = 1;
@@ -61,6 +62,7 @@ pub fn load_nodes<'a>(
     version: u8,
     legacy_header: Option<NodesHeader>,
     nodes: &mut NodeTable<'a>,
+    behind: &mut ReleaseBehind<'_>,
     mut legacy_open: impl FnMut(u32, u32),
 ) -> Result<NodesHeader, LoadError> {
     let header = match legacy_header {
@@ -83,6 +85,7 @@ pub fn load_nodes<'a>(
             nodes.prefetch_index(n.inode);
         }
         let at = r.offset();
+        behind.reached(at);
         let Some(record) = decode_node(r, version)? else {
             break;
         };
@@ -154,6 +157,7 @@ pub fn load_edges<'a>(
     version: u8,
     nodes: &mut NodeTable<'a>,
     edges: &mut EdgeTable<'a>,
+    behind: &mut ReleaseBehind<'_>,
 ) -> Result<bool, LoadError> {
     let mut needs_renumbering = match decode_edges_header(r, version)? {
         Some(next) => {
@@ -191,6 +195,7 @@ pub fn load_edges<'a>(
             nodes.prefetch_node(e.child);
         }
         let at = r.offset();
+        behind.reached(at);
         let Some(record) = decode_edge(r, version)? else {
             break;
         };

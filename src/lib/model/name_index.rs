@@ -170,6 +170,27 @@ impl NameIndex {
         self.remove_if_tagged(edges, tag_of(parent, name), parent, name, idx)
     }
 
+    /// Hints that `(parent, name)` will be looked up soon: fetches its home slot into
+    /// the cache (see [`super::prefetch`]).
+    #[inline]
+    pub fn prefetch_slot(&self, parent: u32, name: &[u8]) {
+        if let Some(slot) = self.slots.get(self.home(tag_of(parent, name))) {
+            prefetch(slot);
+        }
+    }
+
+    /// The next step after [`NameIndex::prefetch_slot`]: fetches the edge the home slot
+    /// names, if its tag matches (the edge is read to confirm the key).
+    #[inline]
+    pub fn prefetch_edge(&self, edges: &EdgeTable<'_>, parent: u32, name: &[u8]) {
+        let tag = tag_of(parent, name);
+        if let Some(&slot) = self.slots.get(self.home(tag)) {
+            if slot_tag(slot) == tag {
+                edges.prefetch(slot_edge(slot));
+            }
+        }
+    }
+
     #[inline]
     fn home(&self, tag: u32) -> usize {
         // The top `bits` bits of the tag (`bits` is 0 only while there are no slots).

@@ -81,6 +81,39 @@ impl Region {
     }
 }
 
+/// Tells the owner of a mapped input, every [`RELEASE_EVERY`] bytes a loader reads, that
+/// the pages well behind the loader may leave the resident set (the pages stay in the
+/// page cache; whatever still borrows from them reads them again when needed). A mapped
+/// input is otherwise resident whole by the end of a load, on top of the tables.
+pub struct ReleaseBehind<'r> {
+    release: &'r (dyn Fn(u64) + Sync),
+    next: u64,
+}
+
+/// How often (in bytes read) [`ReleaseBehind`] passes the release on.
+pub const RELEASE_EVERY: u64 = 16 << 20;
+/// The bytes just behind the loader are kept (records being looked at, prefetching).
+const RELEASE_MARGIN: u64 = 1 << 20;
+
+impl<'r> ReleaseBehind<'r> {
+    /// `release(end)`: the pages wholly before byte `end` are no longer needed soon.
+    pub fn new(release: &'r (dyn Fn(u64) + Sync)) -> Self {
+        ReleaseBehind {
+            release,
+            next: RELEASE_EVERY,
+        }
+    }
+
+    /// The loader reached byte `offset`.
+    #[inline]
+    pub fn reached(&mut self, offset: u64) {
+        if offset >= self.next {
+            (self.release)(offset.saturating_sub(RELEASE_MARGIN));
+            self.next = offset.saturating_add(RELEASE_EVERY);
+        }
+    }
+}
+
 /// Faults in `regions`, in order, on a new thread of `scope` (nothing when none is worth
 /// it). The caller keeps the memory alive (it is the capacity of its own tables) and
 /// fills it meanwhile.

@@ -69,6 +69,19 @@ impl Image<'_> {
         now: u32,
         sink: &mut dyn StoreSink,
     ) -> std::io::Result<Vec<CrcRecord>> {
+        self.store_streaming_releasing(now, sink, &|| {})
+    }
+
+    /// [`Image::store_streaming`], calling `release` after the `NODE` and the `EDGE`
+    /// sections are encoded: the inputs the image borrows names and paths from may then
+    /// leave the resident set (mapped inputs: see `restore::input`), since the sections
+    /// after them borrow little.
+    pub fn store_streaming_releasing(
+        &self,
+        now: u32,
+        sink: &mut dyn StoreSink,
+        release: &(dyn Fn() + Sync),
+    ) -> std::io::Result<Vec<CrcRecord>> {
         let (tx, rx) = std::sync::mpsc::channel::<Piece>();
         // Written pieces go back to the encoder to be filled again: the memory of a
         // fresh buffer is first-touched (zeroed by the kernel) for every piece otherwise.
@@ -81,7 +94,7 @@ impl Image<'_> {
                 e.end_section();
                 e.finish()
             });
-            let others = scope.spawn(move || self.store_all_but_chunks(tx, written_rx));
+            let others = scope.spawn(move || self.store_all_but_chunks(tx, written_rx, release));
             let mut written = Ok(());
             // Until the senders are gone: a failed write keeps receiving (and dropping).
             for piece in rx {
@@ -118,6 +131,7 @@ impl Image<'_> {
         &self,
         tx: std::sync::mpsc::Sender<Piece>,
         written: std::sync::mpsc::Receiver<Vec<u8>>,
+        release: &(dyn Fn() + Sync),
     ) -> Vec<CrcRecord> {
         let mut e = Encoder::new(true);
         let spill = tx.clone();
@@ -146,9 +160,11 @@ impl Image<'_> {
         section(Tag::NODE, nodes::VERSION, &|e| {
             store_nodes(e, &self.nodes, self.node_hash_bits)
         });
+        release();
         section(Tag::EDGE, edges::VERSION, &|e| {
             store_edges(e, &self.nodes, &self.edges)
         });
+        release();
         section(Tag::FREE, free_inodes::VERSION, &|e| self.free.store(e));
         section(Tag::QUOT, quotas::VERSION, &|e| self.quotas.store(e));
         section(Tag::XATR, xattrs::VERSION, &|e| self.xattrs.store(e));

@@ -42,18 +42,33 @@ pub struct Replay<'a, 'i> {
 }
 
 impl<'a> Replay<'a, '_> {
-    /// The decoded bytes of an escaped field: borrowed from the changelog when it has
-    /// no escapes, else unescaped into the arena.
+    /// The decoded bytes of an escaped field the image keeps (a name, a path, a value),
+    /// in the arena: the image then holds no borrow on the changelog's pages, which are
+    /// let go as the replay moves on (a few bytes copied per change, where a borrow
+    /// would keep a whole page of a changelog in memory or read it back when stored).
     pub fn bytes(&self, field: &Escaped<'a>) -> &'a [u8] {
         match field.as_plain() {
-            Some(plain) => plain,
-            None => {
-                // Decoded straight into the arena: one copy, no temporary buffer.
-                let buf = self.arena.alloc_slice_fill_copy(field.len(), 0u8);
-                let len = field.unescape_to(buf).unwrap_or(0);
-                &buf[..len]
-            }
+            Some(plain) => self.arena.alloc_slice_copy(plain),
+            None => self.unescaped(field),
         }
+    }
+
+    /// The decoded bytes of an escaped field that is only looked at while the change is
+    /// applied (e.g. the name to look up): borrowed from the changelog when it has no
+    /// escapes.
+    pub fn transient_bytes(&self, field: &Escaped<'a>) -> &'a [u8] {
+        match field.as_plain() {
+            Some(plain) => plain,
+            None => self.unescaped(field),
+        }
+    }
+
+    /// A field with escapes, decoded straight into the arena (one copy, no temporary
+    /// buffer).
+    fn unescaped(&self, field: &Escaped<'a>) -> &'a [u8] {
+        let buf = self.arena.alloc_slice_fill_copy(field.len(), 0u8);
+        let len = field.unescape_to(buf).unwrap_or(0);
+        &buf[..len]
     }
 }
 

@@ -74,7 +74,7 @@ pub(super) fn apply<'a>(r: &mut Replay<'a, '_>, ts: u32, op: &Op<'a>) -> Applied
             ref name,
             inode,
         } => {
-            let name = r.bytes(name);
+            let name = r.transient_bytes(name);
             unlink(r, ts, parent, name, inode)
         }
         Op::Move {
@@ -84,7 +84,7 @@ pub(super) fn apply<'a>(r: &mut Replay<'a, '_>, ts: u32, op: &Op<'a>) -> Applied
             ref name_dst,
             inode,
         } => {
-            let (src, dst) = (r.bytes(name_src), r.bytes(name_dst));
+            let (src, dst) = (r.transient_bytes(name_src), r.bytes(name_dst));
             rename(r, ts, parent_src, src, parent_dst, dst, inode)
         }
         Op::Undel { inode } => undel(r, ts, inode),

@@ -37,15 +37,6 @@ impl Deref for InputBytes {
 }
 
 impl InputBytes {
-    /// Maps every page of a mapped input now (one call instead of a page fault per
-    /// few pages), for an input about to be read whole. A hint: failure changes nothing.
-    pub fn populate(&self) {
-        #[cfg(target_os = "linux")]
-        if let InputBytes::Mapped(map) = self {
-            let _ = map.advise(memmap2::Advice::PopulateRead);
-        }
-    }
-
     /// [`InputBytes::release_pages`] for the pages wholly before byte `end`.
     pub fn release_pages_before(&self, end: usize) {
         #[cfg(unix)]

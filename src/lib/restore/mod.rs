@@ -142,17 +142,18 @@ struct Changelogs {
     last_id: u64,
 }
 
-fn load<'a>(path: &Path, bytes: &'a [u8], now: u32) -> Result<Image<'a>, Error> {
-    Image::load(bytes, now).map_err(|source| Error::Load {
+fn load<'a>(path: &Path, input: &'a InputBytes, now: u32) -> Result<Image<'a>, Error> {
+    let release = |end: u64| input.release_pages_before(usize::try_from(end).unwrap_or(0));
+    Image::load_releasing(input, now, &release).map_err(|source| Error::Load {
         path: path.to_path_buf(),
         source,
     })
 }
 
-/// [`load`] of a whole input, after which its pages are released: names and other
-/// values still borrow from it, and are read again from the page cache when needed.
+/// [`load`] of a whole input, whose pages are released as the loader moves on, and all
+/// of them at the end: names and other values still borrow from it, and are read again
+/// from the page cache when needed.
 fn load_input<'a>(path: &Path, input: &'a InputBytes, now: u32) -> Result<Image<'a>, Error> {
-    input.populate();
     let image = load(path, input, now)?;
     input.release_pages();
     Ok(image)
@@ -280,11 +281,16 @@ fn replay_once<'a>(
 
 /// Stores `image` into `output` atomically (the encoding streamed into the file), with
 /// `metadata.crc` next to it when `output` is named `metadata.mfs` (as the master does).
-fn write_output(output: &Path, image: &Image<'_>, now: u32) -> Result<(), Error> {
+fn write_output(
+    output: &Path,
+    image: &Image<'_>,
+    now: u32,
+    release_inputs: &(dyn Fn() + Sync),
+) -> Result<(), Error> {
     let mut f = AtomicFile::create(output)
         .map_err(|e| Error::io(output, "create a temporary file for", e))?;
     let crcs = image
-        .store_streaming(now, &mut f)
+        .store_streaming_releasing(now, &mut f, release_inputs)
         .map_err(|e| Error::io(output, "write", e))?;
     f.commit().map_err(|e| Error::io(output, "write", e))?;
     if output.file_name().is_some_and(|n| n == names::METADATA) {
@@ -409,15 +415,23 @@ pub fn restore(request: &Request, report: &mut dyn Report) -> Result<Outcome, Er
             std::io::Error::other("no image to store"),
         ));
     };
+    // The stored image borrows names and paths from the inputs: their pages are read
+    // again as the encoding needs them, and let go after the largest sections.
+    let release_inputs = || {
+        metadata.release_pages();
+        for file in &changelogs.files {
+            file.release_pages();
+        }
+    };
     let written = match (&request.job, output) {
         (_, Some(out)) => {
-            write_output(&out, &image, now)?;
+            write_output(&out, &image, now, &release_inputs)?;
             out
         }
         (Job::DataDir { dir, .. }, None) => {
             store_in_data_dir(dir, |file| {
                 image
-                    .store_streaming(now, file)
+                    .store_streaming_releasing(now, file, &release_inputs)
                     .map(|crcs| encode_crc_file(&crcs))
             })?;
             dir.join(names::METADATA)

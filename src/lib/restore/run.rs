@@ -187,12 +187,13 @@ fn parse_ahead<'a>(
 /// How many parsed lines ahead of the one being applied are prefetched.
 const LOOKAHEAD: usize = 16;
 
-/// Which step of fetching a line's subject into the cache.
+/// Which step of fetching what a line looks up into the cache.
 #[derive(Clone, Copy)]
 enum Hint {
-    /// The table slot that says where the node is (the node itself for chunks).
+    /// The table slots that say where the node and the named entry are (the chunk
+    /// itself for chunks).
     Index,
-    /// The node.
+    /// The node, and the edge the name's slot points to.
     Entry,
 }
 
@@ -213,7 +214,8 @@ impl<'a, B: Iterator<Item = Vec<Parsed<'a>>>> Lookahead<'a, B> {
     }
 }
 
-/// Prefetches what `parsed` will look up first (see [`Subject`]).
+/// Prefetches what `parsed` will look up first (see [`Subject`] and
+/// [`Op::entry`](crate::format::changelog::Op::entry)).
 fn hint(image: &Image<'_>, parsed: Option<&Parsed<'_>>, step: Hint) {
     let Some(Parsed {
         line: Some(Ok(line)),
@@ -222,6 +224,12 @@ fn hint(image: &Image<'_>, parsed: Option<&Parsed<'_>>, step: Hint) {
     else {
         return;
     };
+    if let Some((parent, Some(name))) = line.op.entry().map(|(p, n)| (p, n.as_plain())) {
+        match step {
+            Hint::Index => image.names.prefetch_slot(parent, name),
+            Hint::Entry => image.names.prefetch_edge(&image.edges, parent, name),
+        }
+    }
     match (line.op.subject(), step) {
         (Some(Subject::Node(inode)), Hint::Index) => image.nodes.prefetch_index(inode),
         (Some(Subject::Node(inode)), Hint::Entry) => image.nodes.prefetch_node(inode),

@@ -515,6 +515,24 @@ impl Op<'_> {
     }
 }
 
+impl<'a> Op<'a> {
+    /// The directory entry this change looks up by name first, as (parent, name).
+    pub fn entry(&self) -> Option<(u32, &Escaped<'a>)> {
+        match self {
+            Op::Create { parent, name, .. }
+            | Op::Symlink { parent, name, .. }
+            | Op::Unlink { parent, name, .. }
+            | Op::Link { parent, name, .. } => Some((*parent, name)),
+            Op::Move {
+                parent_src,
+                name_src,
+                ..
+            } => Some((*parent_src, name_src)),
+            _ => None,
+        }
+    }
+}
+
 impl Op<'_> {
     /// The operation name as written in the line (`AQUIRE` for
     /// [`Op::Aquire`], ...).
