@@ -200,22 +200,28 @@ enum Hint {
 /// The parsed lines, batch after batch, with a view of what follows in the batch.
 struct Lookahead<'a, B> {
     batches: B,
-    current: std::vec::IntoIter<Parsed<'a>>,
+    current: Vec<Parsed<'a>>,
+    /// The next line of `current` to hand out.
+    at: usize,
 }
 
 impl<'a, B: Iterator<Item = Vec<Parsed<'a>>>> Lookahead<'a, B> {
-    fn next(&mut self) -> Option<Parsed<'a>> {
-        loop {
-            if let Some(p) = self.current.next() {
-                return Some(p);
-            }
-            self.current = self.batches.next()?.into_iter();
+    /// The lines after the one handed out last, to the end of its batch.
+    fn upcoming(&self) -> &[Parsed<'a>] {
+        self.current.get(self.at..).unwrap_or_default()
+    }
+
+    fn next(&mut self) -> Option<&Parsed<'a>> {
+        while self.at >= self.current.len() {
+            self.current = self.batches.next()?;
+            self.at = 0;
         }
+        self.at += 1;
+        self.current.get(self.at - 1)
     }
 }
 
-/// Prefetches what `parsed` will look up first (see [`Subject`] and
-/// [`Op::entry`](crate::format::changelog::Op::entry)).
+/// Prefetches what `parsed` will look up first (see [`Subject`] and [`Op::entry`]).
 fn hint(image: &Image<'_>, parsed: Option<&Parsed<'_>>, step: Hint) {
     let Some(Parsed {
         line: Some(Ok(line)),
@@ -271,13 +277,16 @@ fn replay_items<'a>(
     // than the cache, so each would otherwise wait for memory in turn.
     let mut items = Lookahead {
         batches,
-        current: Vec::new().into_iter(),
+        current: Vec::new(),
+        at: 0,
     };
     loop {
-        let upcoming = items.current.as_slice();
+        let upcoming = items.upcoming();
         hint(r.image, upcoming.get(LOOKAHEAD), Hint::Index);
         hint(r.image, upcoming.get(LOOKAHEAD / 2), Hint::Entry);
-        let Some(Parsed { item, line }) = items.next() else {
+        // Lines are applied where they lie in their batch (a line is a few hundred bytes:
+        // moving each out would cost a copy).
+        let Some(&Parsed { item, ref line }) = items.next() else {
             break;
         };
         let e = match item {
@@ -363,9 +372,17 @@ fn replay_items<'a>(
                 if limit.version_reached(e.id) {
                     return RunEnd::Complete;
                 }
-                let line = match line.unwrap_or_else(|| parse_body(e.id, e.body)) {
+                let parsed_here;
+                let parsed = match line {
+                    Some(parsed) => parsed.as_ref(),
+                    None => {
+                        parsed_here = parse_body(e.id, e.body);
+                        parsed_here.as_ref()
+                    }
+                };
+                let line = match parsed {
                     Ok(line) => line,
-                    Err(error) => {
+                    Err(&error) => {
                         if limit.time_passed(leading_ts(e.body)) {
                             return RunEnd::Complete;
                         }
