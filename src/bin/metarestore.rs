@@ -22,10 +22,6 @@ const EXIT_PARTIAL: u8 = 2;
 
 const PROGRAM: &str = "metarestore";
 
-/// Large tables get transparent huge pages (far fewer page faults while they fill).
-#[global_allocator]
-static ALLOCATOR: restore::huge_pages::HugePageAlloc = restore::huge_pages::HugePageAlloc;
-
 /// Rebuild a MooseFS 3.0.117 metadata file (metadata.mfs) from a metadata file and
 /// changelogs, as mfsmaster -a restore does.
 #[derive(Parser, Debug)]

@@ -18,7 +18,6 @@
 
 pub mod changelog_file;
 pub mod error;
-pub mod huge_pages;
 pub mod input;
 pub mod lock;
 pub mod merge;
