@@ -39,7 +39,6 @@ const GROWTH_GAP: u64 = 1 << 16;
 /// Store sort keys hold a dense index in their low bits (the window is far smaller).
 const DENSE_INDEX_BITS: u32 = 40;
 const DENSE_INDEX_MASK: u64 = (1 << DENSE_INDEX_BITS) - 1;
-const CHUNK_RECORD_LEN: usize = 17;
 /// How far ahead the store prefetches entries (see `store`).
 const LOOKAHEAD: usize = 16;
 
@@ -164,7 +163,6 @@ impl ChunkTable {
     /// Writes the `CHNK` body. `now` is the wall-clock time: earlier lock times are
     /// written as 0.
     pub fn store(&self, e: &mut Encoder, now: u32) {
-        e.reserve(8 + CHUNK_RECORD_LEN * (self.len() + 1));
         codec::encode_header(e, self.next_chunk_id);
         let write = |e: &mut Encoder, id: u64, c: &ChunkEntry| {
             codec::encode_chunk(

@@ -45,6 +45,8 @@ enum Piece {
 /// Sections are handed to the writer in pieces of about this size, so no large section
 /// is held whole in memory.
 const PIECE: usize = 4 << 20;
+/// At most this many pieces of each encoder wait for the writer.
+const PIECES_IN_FLIGHT: usize = 4;
 
 impl Image<'_> {
     /// The metadata file 3.0.117 would write for this image, and its `metadata.crc`
@@ -60,7 +62,7 @@ impl Image<'_> {
     /// [`Image::store`], handing the file to `sink` in consecutive pieces as they are
     /// ready. Two threads encode (the chunks on one, every other section on the
     /// other) while the calling thread passes finished pieces to `sink`, so writing
-    /// overlaps encoding. The bytes and records are those of [`Image::store`]: each
+    /// overlaps encoding; each keeps at most a few pieces waiting. The bytes and records are those of [`Image::store`]: each
     /// section is encoded by one encoder, the pieces are handed over in file order, and
     /// a section's length is patched in once it is known. A `sink` error stops the
     /// writing and is returned.
@@ -72,35 +74,51 @@ impl Image<'_> {
         self.store_streaming_releasing(now, sink, &|| {})
     }
 
-    /// [`Image::store_streaming`], calling `release` after the `NODE` and the `EDGE`
-    /// sections are encoded: the inputs the image borrows names and paths from may then
-    /// leave the resident set (mapped inputs: see `restore::input`), since the sections
-    /// after them borrow little.
+    /// [`Image::store_streaming`], calling `release` from time to time while the `NODE`
+    /// and `EDGE` sections are encoded, and after them: the pages of the inputs the
+    /// image borrows names and paths from may then leave the resident set (mapped
+    /// inputs: see `restore::input`); the pages still needed are read back.
     pub fn store_streaming_releasing(
         &self,
         now: u32,
         sink: &mut dyn StoreSink,
         release: &(dyn Fn() + Sync),
     ) -> std::io::Result<Vec<CrcRecord>> {
-        let (tx, rx) = std::sync::mpsc::channel::<Piece>();
-        // Written pieces go back to the encoder to be filled again: the memory of a
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Piece>(PIECES_IN_FLIGHT);
+        let (chunk_tx, chunk_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(PIECES_IN_FLIGHT);
+        // Written pieces go back to their encoder to be filled again: the memory of a
         // fresh buffer is first-touched (zeroed by the kernel) for every piece otherwise.
         let (written_tx, written_rx) = std::sync::mpsc::channel::<Vec<u8>>();
+        let (chunk_written_tx, chunk_written_rx) = std::sync::mpsc::channel::<Vec<u8>>();
         std::thread::scope(|scope| {
-            let chunks = scope.spawn(|| {
+            // The chunks come last in the file but are encoded from the start, on their
+            // own thread: their pieces wait (a few at a time) until the other sections
+            // are written. Their section length is patched relative to where they start.
+            let chunks = scope.spawn(move || {
                 let mut e = Encoder::new(true);
+                let spill = chunk_tx.clone();
+                e.spill_at(PIECE, move |bytes| {
+                    let _ = spill.send(bytes);
+                    chunk_written_rx.try_recv().unwrap_or_default()
+                });
                 e.begin_section(Tag::CHNK, chunks::VERSION);
                 self.chunks.store(&mut e, now);
                 e.end_section();
-                e.finish()
+                let patches = e.take_patches();
+                let (rest, records) = e.finish();
+                let _ = chunk_tx.send(rest);
+                (records, patches)
             });
             let others = scope.spawn(move || self.store_all_but_chunks(tx, written_rx, release));
             let mut written = Ok(());
-            // Until the senders are gone: a failed write keeps receiving (and dropping).
+            let mut chunks_at = 0u64;
+            // Until the senders are gone: a failed write keeps receiving (and dropping),
+            // so that no encoder waits forever.
             for piece in rx {
                 if written.is_ok() {
                     written = match piece {
                         Piece::Bytes(bytes) => {
+                            chunks_at += bytes.len() as u64;
                             let done = sink.append(&bytes);
                             // The encoder may be finished and gone: then the buffer is freed.
                             let _ = written_tx.send(bytes);
@@ -110,11 +128,19 @@ impl Image<'_> {
                     };
                 }
             }
+            for bytes in chunk_rx {
+                if written.is_ok() {
+                    written = sink.append(&bytes);
+                    let _ = chunk_written_tx.send(bytes);
+                }
+            }
             let lost = || std::io::Error::other("a metadata encoding thread failed");
             let mut records = others.join().map_err(|_| lost())?;
-            let (chunk_bytes, chunk_records) = chunks.join().map_err(|_| lost())?;
+            let (chunk_records, chunk_patches) = chunks.join().map_err(|_| lost())?;
             written?;
-            sink.append(&chunk_bytes)?;
+            for (at, bytes) in chunk_patches {
+                sink.patch(chunks_at + at, &bytes)?;
+            }
             records.extend(chunk_records);
             let mut tail = Encoder::new(true);
             tail.end_marker();
@@ -129,7 +155,7 @@ impl Image<'_> {
     /// records (header first).
     fn store_all_but_chunks(
         &self,
-        tx: std::sync::mpsc::Sender<Piece>,
+        tx: std::sync::mpsc::SyncSender<Piece>,
         written: std::sync::mpsc::Receiver<Vec<u8>>,
         release: &(dyn Fn() + Sync),
     ) -> Vec<CrcRecord> {
@@ -158,11 +184,11 @@ impl Image<'_> {
             self.storage_classes.store(e)
         });
         section(Tag::NODE, nodes::VERSION, &|e| {
-            store_nodes(e, &self.nodes, self.node_hash_bits)
+            store_nodes(e, &self.nodes, self.node_hash_bits, release)
         });
         release();
         section(Tag::EDGE, edges::VERSION, &|e| {
-            store_edges(e, &self.nodes, &self.edges)
+            store_edges(e, &self.nodes, &self.edges, release)
         });
         release();
         section(Tag::FREE, free_inodes::VERSION, &|e| self.free.store(e));
