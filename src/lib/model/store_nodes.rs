@@ -47,8 +47,14 @@ fn record<'n>(inode: u32, n: &'n Node<'_>) -> node_format::Node<'n> {
     }
 }
 
-/// Writes the `NODE` body: header, nodes in hash order, terminator.
-pub fn store_nodes(e: &mut Encoder, nodes: &NodeTable<'_>, hash_bits: u32) {
+/// How many records [`store_nodes`] and [`store_edges`] write between two calls of
+/// their `release`.
+const RELEASE_EVERY_RECORDS: usize = 1 << 18;
+
+/// Writes the `NODE` body: header, nodes in hash order, terminator. `release` is called
+/// every [`RELEASE_EVERY_RECORDS`] nodes: the pages of the inputs that symlink paths
+/// borrow from (read back as they are written) may then leave the resident set.
+pub fn store_nodes(e: &mut Encoder, nodes: &NodeTable<'_>, hash_bits: u32, release: &dyn Fn()) {
     node_format::encode_header(
         e,
         NodesHeader {
@@ -68,7 +74,10 @@ pub fn store_nodes(e: &mut Encoder, nodes: &NodeTable<'_>, hash_bits: u32) {
         .map(|(slot, inode, n)| (bucket_order_key(hash32(inode) & mask, n.seq), slot))
         .collect();
     order.sort_unstable_by_key(|&(key, _)| key);
-    for (_, slot) in order {
+    for (i, (_, slot)) in order.into_iter().enumerate() {
+        if i % RELEASE_EVERY_RECORDS == RELEASE_EVERY_RECORDS - 1 {
+            release();
+        }
         if let Some((inode, n)) = nodes.at_slot(slot) {
             let chunks = n.stored_chunks();
             node_format::encode_node_with_chunks(e, &record(inode, n), chunks.iter().copied());
@@ -91,8 +100,23 @@ fn put_edge(e: &mut Encoder, edge: &Edge<'_>) {
 
 /// Writes the `EDGE` body: the tree from the root (each directory's whole child list,
 /// then its sub-directories in list order), the trash buckets, the sustained buckets.
-pub fn store_edges(e: &mut Encoder, nodes: &NodeTable<'_>, edges: &EdgeTable<'_>) {
+/// `release` is called every [`RELEASE_EVERY_RECORDS`] edges or so, as in
+/// [`store_nodes`] (names are read back from the inputs).
+pub fn store_edges(
+    e: &mut Encoder,
+    nodes: &NodeTable<'_>,
+    edges: &EdgeTable<'_>,
+    release: &dyn Fn(),
+) {
     edge_format::encode_header(e, edges.next_edge_id);
+    let written = std::cell::Cell::new(0usize);
+    let put_edge = |e: &mut Encoder, edge: &Edge<'_>| {
+        written.set(written.get() + 1);
+        if written.get() % RELEASE_EVERY_RECORDS == 0 {
+            release();
+        }
+        put_edge(e, edge);
+    };
     let children_of = |inode: u32| match nodes.get(inode).map(|n| &n.data) {
         Some(NodeData::Directory { children }) => Some(*children),
         _ => None,
