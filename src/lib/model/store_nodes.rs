@@ -52,7 +52,7 @@ fn record<'n>(inode: u32, n: &'n Node<'_>) -> node_format::Node<'n> {
 const RELEASE_EVERY_RECORDS: usize = 1 << 18;
 
 /// Writes the `NODE` body: header, nodes in hash order, terminator. `release` is called
-/// every [`RELEASE_EVERY_RECORDS`] nodes: the pages of the inputs that symlink paths
+/// every `RELEASE_EVERY_RECORDS` (2^18) nodes: the pages of the inputs that symlink paths
 /// borrow from (read back as they are written) may then leave the resident set.
 pub fn store_nodes(e: &mut Encoder, nodes: &NodeTable<'_>, hash_bits: u32, release: &dyn Fn()) {
     node_format::encode_header(
@@ -100,7 +100,7 @@ fn put_edge(e: &mut Encoder, edge: &Edge<'_>) {
 
 /// Writes the `EDGE` body: the tree from the root (each directory's whole child list,
 /// then its sub-directories in list order), the trash buckets, the sustained buckets.
-/// `release` is called every [`RELEASE_EVERY_RECORDS`] edges or so, as in
+/// `release` is called every `RELEASE_EVERY_RECORDS` (2^18) edges or so, as in
 /// [`store_nodes`] (names are read back from the inputs).
 pub fn store_edges(
     e: &mut Encoder,
