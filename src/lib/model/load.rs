@@ -107,7 +107,6 @@ impl<'a> Image<'a> {
             mtime: now,
             ctime: now,
             trashtime: 24,
-            seq: 0,
             parents: NO_EDGE,
             data: NodeData::Directory {
                 children: Default::default(),

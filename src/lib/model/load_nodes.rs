@@ -135,7 +135,6 @@ pub fn load_nodes<'a>(
             mtime: record.mtime,
             ctime: record.ctime,
             trashtime: record.trashtime,
-            seq: 0,
             parents: NO_EDGE,
             data,
         };

@@ -452,7 +452,6 @@ impl<'a> Image<'a> {
             mtime: ts,
             ctime: ts,
             trashtime,
-            seq: 0,
             parents: NO_EDGE,
             data,
         };

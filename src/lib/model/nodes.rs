@@ -84,8 +84,6 @@ pub struct Node<'a> {
     pub ctime: u32,
     /// Hours.
     pub trashtime: u16,
-    /// Insertion order into the master's node hash (decides the output order).
-    pub seq: u32,
     /// Edges pointing to this node (linked through `Edge::next_parent`), newest first.
     pub parents: EdgeIdx,
     pub data: NodeData<'a>,
@@ -131,7 +129,6 @@ pub struct NodeTable<'a> {
     count: u32,
     /// Removed nodes still taking a slot.
     holes: usize,
-    next_seq: u32,
     /// Highest inode number ever allocated (stored in the file).
     pub max_node_id: u32,
 }
@@ -247,9 +244,9 @@ impl<'a> NodeTable<'a> {
         self.get(inode).is_some()
     }
 
-    /// Adds a node, giving it the next insertion sequence number. Returns it back if
-    /// the inode is taken.
-    pub fn insert(&mut self, inode: u32, mut node: Node<'a>) -> Result<(), Node<'a>> {
+    /// Adds a node, last in insertion order (which decides the order of nodes sharing
+    /// a bucket of the master's node hash). Returns it back if the inode is taken.
+    pub fn insert(&mut self, inode: u32, node: Node<'a>) -> Result<(), Node<'a>> {
         if self.contains(inode) {
             return Err(node);
         }
@@ -264,8 +261,6 @@ impl<'a> NodeTable<'a> {
         if slot == u32::MAX {
             return Err(node);
         }
-        node.seq = self.next_seq;
-        self.next_seq = self.next_seq.wrapping_add(1);
         self.slots.push(Slot {
             inode,
             node: Some(node),
@@ -356,12 +351,35 @@ mod tests {
             mtime: 0,
             ctime: 0,
             trashtime: 24,
-            seq: 0,
             parents: NO_EDGE,
             data: NodeData::Directory {
                 children: EdgeList::default(),
             },
         }
+    }
+
+    fn insertion_order(t: &NodeTable<'_>) -> Vec<u32> {
+        t.iter_slots().map(|(_, inode, _)| inode).collect()
+    }
+
+    #[test]
+    fn compaction_keeps_the_insertion_order() {
+        let mut t = NodeTable::new(1 << 20);
+        let n = COMPACT_MIN_HOLES as u32 + 1000;
+        for inode in 1..=n {
+            t.insert(inode, dir()).unwrap();
+        }
+        // Remove all but every 100th node: more holes than nodes, so the next insert
+        // compacts the slots.
+        for inode in (1..=n).filter(|i| i % 100 != 0) {
+            assert!(t.remove(inode).is_some());
+        }
+        t.insert(n + 1, dir()).unwrap();
+        let mut expected: Vec<u32> = (1..=n).filter(|i| i % 100 == 0).collect();
+        expected.push(n + 1);
+        assert_eq!(insertion_order(&t), expected);
+        let slots: Vec<u32> = t.iter_slots().map(|(slot, _, _)| slot).collect();
+        assert_eq!(slots, (0..expected.len() as u32).collect::<Vec<_>>());
     }
 
     #[test]
@@ -371,8 +389,7 @@ mod tests {
         t.insert(4_000_000_000, dir()).unwrap();
         assert!(t.insert(5, dir()).is_err());
         assert_eq!(t.len(), 2);
-        assert_eq!(t.get(5).unwrap().seq, 0);
-        assert_eq!(t.get(4_000_000_000).unwrap().seq, 1);
+        assert_eq!(insertion_order(&t), [5, 4_000_000_000]);
         assert!(t.remove(4_000_000_000).is_some());
         assert!(t.get(4_000_000_000).is_none());
         assert_eq!(t.iter().count(), 1);
@@ -386,8 +403,7 @@ mod tests {
         t.insert(5000, dir()).unwrap();
         t.grow_dense_limit(100);
         assert_eq!(t.len(), 3);
-        assert_eq!(t.get(50).unwrap().seq, 1);
-        assert_eq!(t.get(5000).unwrap().seq, 2);
+        assert_eq!(insertion_order(&t), [5, 50, 5000]);
         assert!(t.insert(50, dir()).is_err());
         assert_eq!(t.iter().count(), 3);
     }

@@ -47,6 +47,11 @@ fn record<'n>(inode: u32, n: &'n Node<'_>) -> node_format::Node<'n> {
     }
 }
 
+/// The slot a [`bucket_order_key`] of `store_nodes` was made from.
+fn slot_of_key(key: u64) -> u32 {
+    u32::MAX - key as u32
+}
+
 /// How many records [`store_nodes`] and [`store_edges`] write between two calls of
 /// their `release`.
 const RELEASE_EVERY_RECORDS: usize = 1 << 18;
@@ -68,13 +73,16 @@ pub fn store_nodes(e: &mut Encoder, nodes: &NodeTable<'_>, hash_bits: u32, relea
         (1u32 << hash_bits) - 1
     };
     // Nodes are kept in insertion order, which for a loaded file is already nearly the
-    // hash order: the sort has little to do and the walk below is sequential.
-    let mut order: Vec<(u64, u32)> = nodes
+    // hash order: the sort has little to do and the walk below is sequential. Since
+    // slots are in insertion order too (removals keep the order of the rest), a node's
+    // slot ranks like its insertion sequence and the key can carry the slot itself.
+    let mut order: Vec<u64> = nodes
         .iter_slots()
-        .map(|(slot, inode, n)| (bucket_order_key(hash32(inode) & mask, n.seq), slot))
+        .map(|(slot, inode, _)| bucket_order_key(hash32(inode) & mask, slot))
         .collect();
-    order.sort_unstable_by_key(|&(key, _)| key);
-    for (i, (_, slot)) in order.into_iter().enumerate() {
+    order.sort_unstable();
+    for (i, key) in order.into_iter().enumerate() {
+        let slot = slot_of_key(key);
         if i % RELEASE_EVERY_RECORDS == RELEASE_EVERY_RECORDS - 1 {
             release();
         }
