@@ -2,6 +2,15 @@
 
 use super::nodes::{NodeTable, NodeType};
 
+/// Inode numbers below this bound get a place in per-inode vectors made for one walk
+/// (inodes are dense in practice): a few times the node count, so that an absurd inode
+/// number in a damaged file cannot make a large vector.
+pub fn dense_inode_window(node_count: u32) -> usize {
+    (node_count as usize)
+        .saturating_add(1 << 16)
+        .saturating_mul(4)
+}
+
 /// Which inodes are directories, as a bitmap made in one pass over the node table (in
 /// its memory order). Walks over the directory tree ask it for every edge, in an order
 /// unrelated to where the nodes sit: a bitmap of a few megabytes stays in the cache
@@ -12,11 +21,8 @@ pub struct DirectorySet {
 
 impl DirectorySet {
     pub fn new(nodes: &NodeTable<'_>) -> Self {
-        // Inodes are dense in practice; the bitmap is bounded by the node count anyway
-        // (a few bits per node), and inodes beyond it are looked up in the table.
-        let limit = (nodes.len() as usize)
-            .saturating_add(1 << 16)
-            .saturating_mul(4);
+        // Inodes beyond the window are looked up in the table.
+        let limit = dense_inode_window(nodes.len());
         let mut bits = vec![0u64; limit.div_ceil(64)];
         for (_, inode, n) in nodes.iter_slots() {
             if n.node_type == NodeType::Directory {

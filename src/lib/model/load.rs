@@ -14,10 +14,10 @@ use crate::format::metadata::section::{SectionHeader, END_MARKER};
 use crate::format::metadata::{DecodeError, Reader, Tag};
 
 use super::chunks::ChunkTable;
-use super::directory_set::DirectorySet;
+use super::directory_set::{dense_inode_window, DirectorySet};
 use super::error::LoadError;
 use super::image::Image;
-use super::load_nodes::{load_edges, load_nodes, ROOT_INODE};
+use super::load_nodes::{load_edges, load_nodes, MIN_NODE_RECORD, ROOT_INODE};
 use super::nodes::{Node, NodeData, NodeType, NO_EDGE};
 use super::prefault::{populate_behind, Region, ReleaseBehind};
 use super::quotas::DEFAULT_GRACE_PERIOD;
@@ -54,8 +54,6 @@ const CONNECT_AHEAD: usize = 12;
 
 /// The shortest `EDGE` record of any version (ids, name length, a one-byte name).
 const MIN_EDGE_RECORD: usize = 19;
-/// The shortest `NODE` record of any version.
-const MIN_NODE_RECORD: usize = 32;
 
 /// Reserves the node and edge tables for what the file announces, and returns the
 /// regions the loader will fill, to be faulted in ahead of it (see [`super::prefault`]).
@@ -84,7 +82,7 @@ fn reserve_tables(image: &mut Image<'_>, r: &Reader<'_>, file: &FileHeader) -> V
 /// A `CHNK` body loaded into a table of its own (what [`Image::load`] makes of it in a
 /// blank image), and the offset where its records end.
 fn load_chunks(version: u8, mut body: Reader<'_>) -> Result<(ChunkTable, u64), DecodeError> {
-    let (next_chunk_id, _, records) = crate::format::metadata::chunks::scan(&mut body, version)?;
+    let (next_chunk_id, records) = crate::format::metadata::chunks::scan(&mut body, version)?;
     let mut table = ChunkTable::new();
     table.load_records(next_chunk_id, records);
     Ok((table, body.offset()))
@@ -393,8 +391,8 @@ impl<'a> Image<'a> {
     }
 }
 
-/// A small mark per inode (0 = none): a vector for inode numbers up to a few times the
-/// node count (inodes are dense in practice), a map for any beyond.
+/// A small mark per inode (0 = none): a vector for inode numbers in the
+/// [`dense_inode_window`], a map for any beyond.
 struct InodeMarks {
     dense: Vec<u8>,
     sparse: rustc_hash::FxHashMap<u32, u8>,
@@ -402,11 +400,8 @@ struct InodeMarks {
 
 impl InodeMarks {
     fn new(node_count: u32) -> Self {
-        let limit = (node_count as usize)
-            .saturating_add(1 << 16)
-            .saturating_mul(4);
         InodeMarks {
-            dense: vec![0; limit],
+            dense: vec![0; dense_inode_window(node_count)],
             sparse: Default::default(),
         }
     }

@@ -13,6 +13,9 @@ use super::nodes::{
 };
 use super::prefault::ReleaseBehind;
 
+/// The shortest `NODE` record of any version.
+pub const MIN_NODE_RECORD: usize = 32;
+
 /// The root directory's inode.
 pub const ROOT_INODE: u32 = 1;
 
@@ -70,9 +73,9 @@ pub fn load_nodes<'a>(
         None => decode_nodes_header(r, version)?,
     };
     nodes.max_node_id = header.max_node_id;
-    // The announced count, bounded by what the body can hold (a node record is at least
-    // 32 bytes), so a lying header cannot allocate much.
-    nodes.reserve((header.node_count as usize).min(r.remaining() / 32));
+    // The announced count, bounded by what the body can hold, so a lying header cannot
+    // allocate much (a no-op when `Image::load` reserved already).
+    nodes.reserve((header.node_count as usize).min(r.remaining() / MIN_NODE_RECORD));
     // Nodes come in hash order, so the duplicate check reads the inode index at random.
     let mut ahead = Ahead::new(r, version, decode_node);
     for _ in 0..LOOKAHEAD {

@@ -1,4 +1,6 @@
-//! Faulting in fresh memory on another thread, ahead of the thread that will fill it.
+//! Faulting in fresh memory on another thread, ahead of the thread that will fill it;
+//! and its counterpart for mapped inputs, letting their pages go behind a loader
+//! ([`ReleaseBehind`]).
 //!
 //! The first write to each page of a new allocation costs a page fault in which the
 //! kernel finds and zeroes a page; a restore fills tables of hundreds of megabytes once,

@@ -63,22 +63,19 @@ pub struct ChunkRecords<'a> {
 }
 
 /// Checks a whole `CHNK` body (every record and the terminator, with the errors of
-/// [`decode`]) and returns `nextchunkid`, the number of chunks, an iterator over them
-/// (to go through them again without a copy), and the reader at the terminator's end.
+/// [`decode`]) and returns `nextchunkid` and an iterator over the chunks (to go through
+/// them again without a copy); `r` is left at the terminator's end.
 pub fn scan<'a>(
     r: &mut Reader<'a>,
     version: SectionVersion,
-) -> Result<(u64, usize, ChunkRecords<'a>), DecodeError> {
+) -> Result<(u64, ChunkRecords<'a>), DecodeError> {
     let next_chunk_id = r.u64()?;
     let records = ChunkRecords {
         r: r.clone(),
         version,
     };
-    let mut count = 0usize;
-    while decode_chunk(r, version)?.is_some() {
-        count += 1;
-    }
-    Ok((next_chunk_id, count, records))
+    while decode_chunk(r, version)?.is_some() {}
+    Ok((next_chunk_id, records))
 }
 
 impl Iterator for ChunkRecords<'_> {
