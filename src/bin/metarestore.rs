@@ -127,10 +127,13 @@ fn request(cli: Cli) -> Request {
             to_version: cli.to_version,
             to_time: cli.to_time,
         },
+        // The process exits right after the restore.
+        free_at_end: false,
     }
 }
 
 fn main() -> ExitCode {
+    restore::memory::tune_allocator();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -24,8 +24,11 @@ pub struct Region {
 }
 
 /// Populate this many bytes per call, so that a region much larger than the memory the
-/// system can spare fails part way instead of all at once.
-const STEP: usize = 32 << 20;
+/// system can spare fails part way instead of all at once, and so that the address-space
+/// lock, which each call holds for reading, is never held long: the filling thread
+/// needs it for writing whenever it maps or grows memory (`brk`, `mmap`, `mremap`), and
+/// would wait for the whole call (about 10 ms per 32 MiB here).
+const STEP: usize = 1 << 20;
 /// Regions smaller than this are left to the filling thread (a thread and a system call
 /// would cost more than the faults).
 const MIN_REGION: usize = 1 << 20;

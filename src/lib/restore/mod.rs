@@ -20,6 +20,7 @@ pub mod changelog_file;
 pub mod error;
 pub mod input;
 pub mod lock;
+pub mod memory;
 pub mod merge;
 pub mod output;
 pub mod report;
@@ -94,6 +95,11 @@ pub struct Request {
     pub job: Job,
     pub policy: Policy,
     pub limit: Limit,
+    /// Give the image's memory back before returning. A program that exits right after
+    /// the restore clears this: the kernel then reclaims the whole address space in one
+    /// sweep at exit, instead of the tables being freed allocation by allocation first
+    /// (tens of milliseconds for millions of files).
+    pub free_at_end: bool,
 }
 
 /// A restore that wrote its output.
@@ -439,6 +445,15 @@ pub fn restore(request: &Request, report: &mut dyn Report) -> Result<Outcome, Er
     };
     // The version the stored header holds.
     let version = image.version;
+    if !request.free_at_end {
+        // Left for the exit to reclaim (see `Request::free_at_end`); the input mappings
+        // stay mapped until then too.
+        std::mem::forget(image);
+        std::mem::forget(arena);
+        std::mem::forget(rerun_arena);
+        std::mem::forget(changelogs);
+        std::mem::forget(metadata);
+    }
     Ok(match stopped {
         None => Outcome::Complete {
             output: written,
@@ -471,6 +486,7 @@ pub fn restore_file(input: &Path, output: &Path) -> Result<(), Error> {
         },
         policy: Policy::Strict,
         limit: Limit::default(),
+        free_at_end: true,
     };
     restore(&request, &mut Silent).map(|_| ())
 }
