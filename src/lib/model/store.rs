@@ -36,17 +36,67 @@ impl StoreSink for Vec<u8> {
     }
 }
 
-/// A piece of the file for the writing thread.
-enum Piece {
-    Bytes(Vec<u8>),
-    Patch(u64, [u8; 8]),
-}
-
 /// Sections are handed to the writer in pieces of about this size, so no large section
 /// is held whole in memory.
 const PIECE: usize = 4 << 20;
-/// At most this many pieces of each encoder wait for the writer.
-const PIECES_IN_FLIGHT: usize = 4;
+/// At most this many pieces of the first lane wait for the writer (it is written as it
+/// is encoded).
+const FIRST_LANE_IN_FLIGHT: usize = 4;
+/// At most this many pieces of a later lane wait: it encodes while the lanes before it
+/// are written, and stops when this much is ready (bounded memory, 32 MiB a lane).
+const LATER_LANE_IN_FLIGHT: usize = 8;
+
+/// One section: header, `body`, length.
+fn section(e: &mut Encoder, tag: Tag, version: u8, body: impl FnOnce(&mut Encoder)) {
+    e.begin_section(tag, version);
+    body(e);
+    e.end_section();
+}
+
+/// What a lane's thread hands back when done: its `metadata.crc` records, and the length
+/// fields to write over its bytes (positions counted from the lane's first byte).
+type LaneEnd = (Vec<CrcRecord>, Vec<(u64, [u8; 8])>);
+
+/// One encoding thread's share of the file: consecutive sections, encoded into pieces
+/// that the writer takes in order.
+struct Lane<'scope> {
+    pieces: std::sync::mpsc::Receiver<Vec<u8>>,
+    /// Written pieces go back to the lane's encoder to be filled again: the memory of a
+    /// fresh buffer is first-touched (zeroed by the kernel) for every piece otherwise.
+    written: std::sync::mpsc::Sender<Vec<u8>>,
+    end: std::thread::ScopedJoinHandle<'scope, LaneEnd>,
+}
+
+impl<'scope> Lane<'scope> {
+    /// Starts `encode` on a thread of `scope`, with at most `in_flight` pieces waiting.
+    fn spawn<'env>(
+        scope: &'scope std::thread::Scope<'scope, 'env>,
+        in_flight: usize,
+        encode: impl FnOnce(&mut Encoder) + Send + 'scope,
+    ) -> Self {
+        let (tx, pieces) = std::sync::mpsc::sync_channel::<Vec<u8>>(in_flight);
+        let (written, recycled) = std::sync::mpsc::channel::<Vec<u8>>();
+        let end = scope.spawn(move || {
+            let mut e = Encoder::new(true);
+            let spill = tx.clone();
+            // A closed receiver only means the writing failed; the caller reports that.
+            e.spill_at(PIECE, move |bytes| {
+                let _ = spill.send(bytes);
+                recycled.try_recv().unwrap_or_default()
+            });
+            encode(&mut e);
+            let patches = e.take_patches();
+            let (rest, records) = e.finish();
+            let _ = tx.send(rest);
+            (records, patches)
+        });
+        Lane {
+            pieces,
+            written,
+            end,
+        }
+    }
+}
 
 impl Image<'_> {
     /// The metadata file 3.0.117 would write for this image, and its `metadata.crc`
@@ -60,12 +110,13 @@ impl Image<'_> {
     }
 
     /// [`Image::store`], handing the file to `sink` in consecutive pieces as they are
-    /// ready. Two threads encode (the chunks on one, every other section on the
-    /// other) while the calling thread passes finished pieces to `sink`, so writing
-    /// overlaps encoding; each keeps at most a few pieces waiting. The bytes and records are those of [`Image::store`]: each
-    /// section is encoded by one encoder, the pieces are handed over in file order, and
-    /// a section's length is patched in once it is known. A `sink` error stops the
-    /// writing and is returned.
+    /// ready. Three threads encode consecutive runs of sections (up to `NODE`; `EDGE`
+    /// to `CSDB`; `CHNK`) while the calling thread passes finished pieces to `sink` in
+    /// file order, so writing overlaps encoding; each keeps at most a few pieces
+    /// waiting. The bytes and records are those of [`Image::store`]: each section is
+    /// encoded by one encoder, and the length fields of sections handed over before
+    /// they ended are patched in at the end. A `sink` error stops the writing and is
+    /// returned.
     pub fn store_streaming(
         &self,
         now: u32,
@@ -84,64 +135,63 @@ impl Image<'_> {
         sink: &mut dyn StoreSink,
         release: &(dyn Fn() + Sync),
     ) -> std::io::Result<Vec<CrcRecord>> {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Piece>(PIECES_IN_FLIGHT);
-        let (chunk_tx, chunk_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(PIECES_IN_FLIGHT);
-        // Written pieces go back to their encoder to be filled again: the memory of a
-        // fresh buffer is first-touched (zeroed by the kernel) for every piece otherwise.
-        let (written_tx, written_rx) = std::sync::mpsc::channel::<Vec<u8>>();
-        let (chunk_written_tx, chunk_written_rx) = std::sync::mpsc::channel::<Vec<u8>>();
         std::thread::scope(|scope| {
-            // The chunks come last in the file but are encoded from the start, on their
-            // own thread: their pieces wait (a few at a time) until the other sections
-            // are written. Their section length is patched relative to where they start.
-            let chunks = scope.spawn(move || {
-                let mut e = Encoder::new(true);
-                let spill = chunk_tx.clone();
-                e.spill_at(PIECE, move |bytes| {
-                    let _ = spill.send(bytes);
-                    chunk_written_rx.try_recv().unwrap_or_default()
-                });
-                e.begin_section(Tag::CHNK, chunks::VERSION);
-                self.chunks.store(&mut e, now);
-                e.end_section();
-                let patches = e.take_patches();
-                let (rest, records) = e.finish();
-                let _ = chunk_tx.send(rest);
-                (records, patches)
-            });
-            let others = scope.spawn(move || self.store_all_but_chunks(tx, written_rx, release));
+            // Three lanes in file order, all encoding from the start; the later ones
+            // wait (a few pieces ahead) until the writer reaches them.
+            let lanes = [
+                Lane::spawn(scope, FIRST_LANE_IN_FLIGHT, move |e| {
+                    e.header(
+                        SIGNATURE_CURRENT,
+                        &FileHeader::encode_current(self.version, self.meta_id),
+                    );
+                    section(e, Tag::SESS, sessions::VERSION, |e| self.sessions.store(e));
+                    section(e, Tag::SCLA, storage_classes::VERSION, |e| {
+                        self.storage_classes.store(e)
+                    });
+                    section(e, Tag::NODE, nodes::VERSION, |e| {
+                        store_nodes(e, &self.nodes, self.node_hash_bits, release)
+                    });
+                    release();
+                }),
+                Lane::spawn(scope, LATER_LANE_IN_FLIGHT, move |e| {
+                    section(e, Tag::EDGE, edges::VERSION, |e| {
+                        store_edges(e, &self.nodes, &self.edges, release)
+                    });
+                    release();
+                    self.store_small_sections(e);
+                }),
+                Lane::spawn(scope, LATER_LANE_IN_FLIGHT, move |e| {
+                    section(e, Tag::CHNK, chunks::VERSION, |e| self.chunks.store(e, now));
+                }),
+            ];
             let mut written = Ok(());
-            let mut chunks_at = 0u64;
-            // Until the senders are gone: a failed write keeps receiving (and dropping),
-            // so that no encoder waits forever.
-            for piece in rx {
-                if written.is_ok() {
-                    written = match piece {
-                        Piece::Bytes(bytes) => {
-                            chunks_at += bytes.len() as u64;
-                            let done = sink.append(&bytes);
-                            // The encoder may be finished and gone: then the buffer is freed.
-                            let _ = written_tx.send(bytes);
-                            done
-                        }
-                        Piece::Patch(at, bytes) => sink.patch(at, &bytes),
-                    };
+            let mut starts = Vec::with_capacity(lanes.len());
+            let mut at = 0u64;
+            let mut ends = Vec::with_capacity(lanes.len());
+            for lane in lanes {
+                starts.push(at);
+                // Until the lane's sender is gone: after a failed write the pieces are
+                // still received (and dropped), so that no encoder waits forever.
+                for bytes in &lane.pieces {
+                    if written.is_ok() {
+                        at += bytes.len() as u64;
+                        written = sink.append(&bytes);
+                        // The encoder may be finished and gone: then the buffer is freed.
+                        let _ = lane.written.send(bytes);
+                    }
                 }
+                ends.push(lane.end.join());
             }
-            for bytes in chunk_rx {
-                if written.is_ok() {
-                    written = sink.append(&bytes);
-                    let _ = chunk_written_tx.send(bytes);
-                }
-            }
-            let lost = || std::io::Error::other("a metadata encoding thread failed");
-            let mut records = others.join().map_err(|_| lost())?;
-            let (chunk_records, chunk_patches) = chunks.join().map_err(|_| lost())?;
             written?;
-            for (at, bytes) in chunk_patches {
-                sink.patch(chunks_at + at, &bytes)?;
+            let lost = || std::io::Error::other("a metadata encoding thread failed");
+            let mut records = Vec::new();
+            for (end, start) in ends.into_iter().zip(starts) {
+                let (lane_records, patches) = end.map_err(|_| lost())?;
+                for (patch_at, bytes) in patches {
+                    sink.patch(start + patch_at, &bytes)?;
+                }
+                records.extend(lane_records);
             }
-            records.extend(chunk_records);
             let mut tail = Encoder::new(true);
             tail.end_marker();
             let (tail_bytes, tail_records) = tail.finish();
@@ -151,58 +201,19 @@ impl Image<'_> {
         })
     }
 
-    /// Every section before `CHNK`, sent through `tx` in pieces; returns their crc
-    /// records (header first).
-    fn store_all_but_chunks(
-        &self,
-        tx: std::sync::mpsc::SyncSender<Piece>,
-        written: std::sync::mpsc::Receiver<Vec<u8>>,
-        release: &(dyn Fn() + Sync),
-    ) -> Vec<CrcRecord> {
-        let mut e = Encoder::new(true);
-        let spill = tx.clone();
-        // A closed receiver only means the writing failed; the caller reports that.
-        e.spill_at(PIECE, move |bytes| {
-            let _ = spill.send(Piece::Bytes(bytes));
-            written.try_recv().unwrap_or_default()
-        });
-        e.header(
-            SIGNATURE_CURRENT,
-            &FileHeader::encode_current(self.version, self.meta_id),
-        );
-        let mut section = |tag: Tag, version: u8, body: &dyn Fn(&mut Encoder)| {
-            e.begin_section(tag, version);
-            body(&mut e);
-            e.end_section();
-            let _ = tx.send(Piece::Bytes(e.take_output()));
-            for (at, bytes) in e.take_patches() {
-                let _ = tx.send(Piece::Patch(at, bytes));
-            }
-        };
-        section(Tag::SESS, sessions::VERSION, &|e| self.sessions.store(e));
-        section(Tag::SCLA, storage_classes::VERSION, &|e| {
-            self.storage_classes.store(e)
-        });
-        section(Tag::NODE, nodes::VERSION, &|e| {
-            store_nodes(e, &self.nodes, self.node_hash_bits, release)
-        });
-        release();
-        section(Tag::EDGE, edges::VERSION, &|e| {
-            store_edges(e, &self.nodes, &self.edges, release)
-        });
-        release();
-        section(Tag::FREE, free_inodes::VERSION, &|e| self.free.store(e));
-        section(Tag::QUOT, quotas::VERSION, &|e| self.quotas.store(e));
-        section(Tag::XATR, xattrs::VERSION, &|e| self.xattrs.store(e));
-        section(Tag::PACL, acls::VERSION, &|e| self.acls.store(e));
-        section(Tag::OPEN, open_files::VERSION, &|e| {
+    /// The sections between `EDGE` and `CHNK`, each through `section`.
+    fn store_small_sections(&self, e: &mut Encoder) {
+        section(e, Tag::FREE, free_inodes::VERSION, |e| self.free.store(e));
+        section(e, Tag::QUOT, quotas::VERSION, |e| self.quotas.store(e));
+        section(e, Tag::XATR, xattrs::VERSION, |e| self.xattrs.store(e));
+        section(e, Tag::PACL, acls::VERSION, |e| self.acls.store(e));
+        section(e, Tag::OPEN, open_files::VERSION, |e| {
             self.open_files.store(e)
         });
-        section(Tag::FLCK, locks::VERSION, &|e| self.flocks.store(e));
-        section(Tag::PLCK, locks::VERSION, &|e| self.posix_locks.store(e));
-        section(Tag::CSDB, chunkservers::VERSION, &|e| {
+        section(e, Tag::FLCK, locks::VERSION, |e| self.flocks.store(e));
+        section(e, Tag::PLCK, locks::VERSION, |e| self.posix_locks.store(e));
+        section(e, Tag::CSDB, chunkservers::VERSION, |e| {
             self.chunkservers.store(e)
         });
-        e.finish().1
     }
 }
