@@ -25,6 +25,7 @@ use std::collections::HashMap;
 
 use super::hash::{bucket_order_key, hash32};
 use super::prefetch::prefetch;
+use super::radix;
 use crate::format::metadata::chunks::{self as codec, Chunk, Chunks};
 use crate::format::metadata::Encoder;
 
@@ -216,7 +217,8 @@ impl ChunkTable {
                 (u64::from(hash32(id as u32) & BUCKET_MASK) << DENSE_INDEX_BITS) | i as u64
             })
             .collect();
-        keys.sort_unstable();
+        // Unique keys listed by index: sorting by bucket is sorting them whole.
+        radix::sort_by_field(&mut keys, DENSE_INDEX_BITS, BUCKET_MASK.count_ones());
         let seq = |k: &u64| {
             self.dense
                 .get((k & DENSE_INDEX_MASK) as usize)

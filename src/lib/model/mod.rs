@@ -24,6 +24,7 @@ pub mod open_files;
 pub mod prefault;
 pub mod prefetch;
 pub mod quotas;
+pub mod radix;
 pub mod sessions;
 pub mod storage_classes;
 pub mod store;

@@ -10,6 +10,7 @@ use super::edges::{Edge, EdgeTable};
 use super::hash::{bucket_order_key, hash32};
 use super::load_nodes::ROOT_INODE;
 use super::nodes::{EdgeIdx, Node, NodeData, NodeTable};
+use super::radix;
 
 /// Bits of the master's node hash table: it starts with the smallest power of two above
 /// the loaded node count, at least 2^24. (Growth past that while replaying is not
@@ -73,14 +74,16 @@ pub fn store_nodes(e: &mut Encoder, nodes: &NodeTable<'_>, hash_bits: u32, relea
         (1u32 << hash_bits) - 1
     };
     // Nodes are kept in insertion order, which for a loaded file is already nearly the
-    // hash order: the sort has little to do and the walk below is sequential. Since
-    // slots are in insertion order too (removals keep the order of the rest), a node's
-    // slot ranks like its insertion sequence and the key can carry the slot itself.
+    // hash order, and the walk below is sequential. Since slots are in insertion order
+    // too (removals keep the order of the rest), a node's slot ranks like its insertion
+    // sequence and the key can carry the slot itself. Listed newest first, the keys
+    // need only a stable sort by bucket.
     let mut order: Vec<u64> = nodes
         .iter_slots()
         .map(|(slot, inode, _)| bucket_order_key(hash32(inode) & mask, slot))
         .collect();
-    order.sort_unstable();
+    order.reverse();
+    radix::sort_by_field(&mut order, 32, hash_bits);
     for (i, key) in order.into_iter().enumerate() {
         let slot = slot_of_key(key);
         if i % RELEASE_EVERY_RECORDS == RELEASE_EVERY_RECORDS - 1 {
