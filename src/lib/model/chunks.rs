@@ -40,7 +40,7 @@ const GROWTH_GAP: u64 = 1 << 16;
 /// Store sort keys hold a dense index in their low bits (the window is far smaller).
 const DENSE_INDEX_BITS: u32 = 40;
 const DENSE_INDEX_MASK: u64 = (1 << DENSE_INDEX_BITS) - 1;
-/// How far ahead the store prefetches entries (see `store`).
+/// How far ahead loading and the store prefetch entries (see `load_records`, `store`).
 const LOOKAHEAD: usize = 16;
 
 /// One chunk.
@@ -127,7 +127,13 @@ impl ChunkTable {
         if self.live == 0 && self.dense.is_empty() {
             self.plan_dense(records.clone());
         }
+        // Records come in hash order, so their places in the dense window are random:
+        // a second cursor prefetches the place of the record LOOKAHEAD ahead.
+        let mut ahead = records.clone().skip(LOOKAHEAD);
         for c in records {
+            if let Some(next) = ahead.next() {
+                self.prefetch(next.id);
+            }
             // The master keeps archflag in a 1-bit field.
             self.insert(c.id, c.version, c.locked_to, c.arch_flag & 1);
         }
