@@ -282,6 +282,11 @@ fn replay_items<'a>(
     };
     loop {
         let upcoming = items.upcoming();
+        // The parsed lines themselves were written by the parsing thread: fetch them
+        // well before `hint` reads them.
+        if let Some(far) = upcoming.get(2 * LOOKAHEAD) {
+            crate::model::prefetch::prefetch_all(far);
+        }
         hint(r.image, upcoming.get(LOOKAHEAD), Hint::Index);
         hint(r.image, upcoming.get(LOOKAHEAD / 2), Hint::Entry);
         // Lines are applied where they lie in their batch (a line is a few hundred bytes:
