@@ -7,7 +7,7 @@ use crate::format::metadata::Encoder;
 
 use super::directory_set::DirectorySet;
 use super::edges::{Edge, EdgeTable};
-use super::hash::{bucket_order_key, hash32};
+use super::hash::hash32;
 use super::load_nodes::ROOT_INODE;
 use super::nodes::{EdgeIdx, Node, NodeData, NodeTable};
 use super::radix;
@@ -48,9 +48,14 @@ fn record<'n>(inode: u32, n: &'n Node<'_>) -> node_format::Node<'n> {
     }
 }
 
-/// The slot a [`bucket_order_key`] of `store_nodes` was made from.
+/// A `store_nodes` sort key: the bucket in the high half, the slot in the low half.
+fn node_key(bucket: u32, slot: u32) -> u64 {
+    (u64::from(bucket) << 32) | u64::from(slot)
+}
+
+/// The slot a [`node_key`] was made from.
 fn slot_of_key(key: u64) -> u32 {
-    u32::MAX - key as u32
+    key as u32
 }
 
 /// How many records [`store_nodes`] and [`store_edges`] write between two calls of
@@ -73,17 +78,21 @@ pub fn store_nodes(e: &mut Encoder, nodes: &NodeTable<'_>, hash_bits: u32, relea
     } else {
         (1u32 << hash_bits) - 1
     };
-    // Nodes are kept in insertion order, which for a loaded file is already nearly the
-    // hash order, and the walk below is sequential. Since slots are in insertion order
-    // too (removals keep the order of the rest), a node's slot ranks like its insertion
-    // sequence and the key can carry the slot itself. Listed newest first, the keys
-    // need only a stable sort by bucket.
+    // The master's order: buckets ascending, the newest node first within a bucket.
+    // Slots are in insertion order (removals keep the order of the rest), so keys
+    // listed by slot need a stable sort by bucket, then each bucket's run reversed.
+    // Nodes are kept in insertion order, which for a loaded file is already the
+    // bucket order (so the sort is skipped), and the walk below is then sequential.
     let mut order: Vec<u64> = nodes
         .iter_slots()
-        .map(|(slot, inode, _)| bucket_order_key(hash32(inode) & mask, slot))
+        .map(|(slot, inode, _)| node_key(hash32(inode) & mask, slot))
         .collect();
-    order.reverse();
-    radix::sort_by_field(&mut order, 32, hash_bits);
+    if !order.is_sorted_by_key(|k| k >> 32) {
+        radix::sort_by_field(&mut order, 32, hash_bits);
+    }
+    for bucket in order.chunk_by_mut(|a, b| a >> 32 == b >> 32) {
+        bucket.reverse();
+    }
     for (i, key) in order.into_iter().enumerate() {
         let slot = slot_of_key(key);
         if i % RELEASE_EVERY_RECORDS == RELEASE_EVERY_RECORDS - 1 {
