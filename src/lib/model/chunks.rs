@@ -407,6 +407,18 @@ impl ChunkTable {
         }
     }
 
+    /// Sets every chunk's file-reference count back to 0.
+    pub fn clear_file_refs(&mut self) {
+        let all = self
+            .dense
+            .iter_mut()
+            .chain(self.sparse.values_mut())
+            .chain(self.shadowed.values_mut().flatten());
+        for c in all {
+            c.fcount = 0;
+        }
+    }
+
     /// One file reference less (`chunk_delete_file`); returns the new count.
     pub fn remove_file_ref(&mut self, id: u64) -> Result<u32, FileRefError> {
         let c = self.get_mut(id).ok_or(FileRefError::NoChunk)?;

@@ -9,7 +9,10 @@
 
 use crate::format::metadata::file::{decode_body, for_each_section, Body, SectionInfo};
 use crate::format::metadata::header::{FileHeader, Signature, FORMAT_SECTIONS};
-use crate::format::metadata::nodes::{decode_header as decode_nodes_header, NodesHeader};
+use crate::format::metadata::nodes::{
+    decode_header as decode_nodes_header, decode_node, Node as NodeRecord,
+    NodeData as NodeRecordData, NodesHeader,
+};
 use crate::format::metadata::section::{SectionHeader, END_MARKER};
 use crate::format::metadata::{DecodeError, Reader, Tag};
 
@@ -88,6 +91,57 @@ fn load_chunks(version: u8, mut body: Reader<'_>) -> Result<(ChunkTable, u64), D
     Ok((table, body.offset()))
 }
 
+/// Nodes of each storage class, `[files, directories]` by class id.
+type ClassUse = Vec<[u32; 2]>;
+
+/// What the end of a load counts over all nodes, counted from the `NODE` records
+/// themselves (a `NODE` body of `version`): each file's chunk references go into
+/// `chunks`, and the storage-class use is returned. The records are the nodes the main
+/// thread loads, so this is [`Image::connect_chunks`] and [`Image::count_class_usage`],
+/// done beside the load instead of after it. `None` (and no reference counted) if a
+/// record does not decode: the load reports it.
+fn tally_nodes(version: u8, mut body: Reader<'_>, chunks: &mut ChunkTable) -> Option<ClassUse> {
+    decode_nodes_header(&mut body, version).ok()?;
+    let first_chunk = |record: &NodeRecord<'_>| match &record.data {
+        NodeRecordData::File { chunks, .. } => chunks.iter().next(),
+        _ => None,
+    };
+    let mut class_use: ClassUse = vec![[0; 2]; 256];
+    let mut ahead = body.clone();
+    for _ in 0..CONNECT_AHEAD {
+        let _ = decode_node(&mut ahead, version);
+    }
+    loop {
+        if let Ok(Some(record)) = decode_node(&mut ahead, version) {
+            if let Some(id) = first_chunk(&record) {
+                chunks.prefetch(id);
+            }
+        }
+        let record = match decode_node(&mut body, version) {
+            Ok(Some(record)) => record,
+            Ok(None) => return Some(class_use),
+            Err(_) => {
+                chunks.clear_file_refs();
+                return None;
+            }
+        };
+        if record.node_type.has_storage_class() {
+            let directory = record.node_type == NodeType::Directory;
+            if let Some(n) = class_use
+                .get_mut(usize::from(record.sclass))
+                .and_then(|u| u.get_mut(usize::from(directory)))
+            {
+                *n = n.wrapping_add(1);
+            }
+        }
+        if let NodeRecordData::File { chunks: ids, .. } = &record.data {
+            for id in ids.iter().filter(|&id| id != 0) {
+                chunks.add_file_ref(id);
+            }
+        }
+    }
+}
+
 impl<'a> Image<'a> {
     /// The image `mfsmaster` makes from `MFSM NEW`: a root directory whose times are
     /// `now`, the predefined storage classes, nothing else.
@@ -147,19 +201,28 @@ impl<'a> Image<'a> {
         }
         let mut seen: Vec<Tag> = Vec::new();
         let chunks_ahead = find_section(&r, &header, Tag::CHNK);
+        let nodes_ahead = find_section(&r, &header, Tag::NODE);
+        // Where the walk found the NODE section, and what the chunk thread counted from
+        // the NODE section it found (see `tally_nodes`).
+        let mut loaded_nodes = None;
+        let mut tallied = None;
         let fresh_memory = reserve_tables(&mut image, &r, &header);
         std::thread::scope(|scope| {
             populate_behind(scope, fresh_memory);
             // The chunks are independent of every other section: a second thread loads
-            // them while this one reads the nodes and edges. The loop below takes its
-            // result where it would have loaded them itself (same section, same
+            // them while this one reads the nodes and edges, then counts the chunk
+            // references and class use of the NODE records. The loop below takes its
+            // result where it would have loaded the chunks itself (same section, same
             // version), so errors come in file order as without it.
             let mut early = chunks_ahead.map(|(version, offset, body)| {
-                (
-                    version,
-                    offset,
-                    scope.spawn(move || load_chunks(version, body)),
-                )
+                let job = move || {
+                    let (mut table, end) = load_chunks(version, body)?;
+                    let tally = nodes_ahead.and_then(|(v, at, nodes)| {
+                        tally_nodes(v, nodes, &mut table).map(|class_use| (v, at, class_use))
+                    });
+                    Ok::<_, DecodeError>((table, end, tally))
+                };
+                (version, offset, scope.spawn(job))
             });
             let walked = for_each_section(&mut r, &header, |info, body| -> Result<(), LoadError> {
                 let tag = if info.header.tag == Tag::LABS {
@@ -185,13 +248,17 @@ impl<'a> Image<'a> {
                     };
                     if let Some((_, _, handle)) = early.take_if(|job| same(job)) {
                         if let Ok(loaded) = handle.join() {
-                            let (table, end) = loaded.map_err(|e| in_section(e.into()))?;
+                            let (table, end, tally) = loaded.map_err(|e| in_section(e.into()))?;
                             image.chunks = table;
+                            tallied = tally;
                             body.skip(end.saturating_sub(body.offset()))
                                 .map_err(|e| in_section(e.into()))?;
                             return Ok(());
                         }
                     }
+                }
+                if tag == Tag::NODE {
+                    loaded_nodes = Some((info.version, body.offset()));
                 }
                 image
                     .load_section(info, &header, body, now, &mut behind)
@@ -205,8 +272,19 @@ impl<'a> Image<'a> {
             walked
         })?;
         image.check_tree()?;
-        image.connect_chunks();
-        image.count_class_usage();
+        match tallied {
+            Some((version, offset, class_use)) if loaded_nodes == Some((version, offset)) => {
+                image.add_class_usage(&class_use);
+            }
+            other => {
+                if other.is_some() {
+                    // Counted from another NODE section than the one loaded.
+                    image.chunks.clear_file_refs();
+                }
+                image.connect_chunks();
+                image.count_class_usage();
+            }
+        }
         Ok(image)
     }
 
@@ -258,7 +336,10 @@ impl<'a> Image<'a> {
                 DEFAULT_GRACE_PERIOD,
                 at,
             )?,
-            Body::Xattrs(s) => self.xattrs.load(&s, |i| nodes.contains(i), at)?,
+            Body::Xattrs(s) => {
+                self.xattrs
+                    .load(&s, |i| nodes.contains(i), |i| nodes.prefetch_index(i), at)?
+            }
             Body::Acls(s) => {
                 self.acls
                     .load(&s, info.version, |i| nodes.get(i).map(|n| n.mode), at)?
@@ -378,6 +459,19 @@ impl<'a> Image<'a> {
         }
     }
 
+    /// Adds use counts made by `tally_nodes`.
+    fn add_class_usage(&mut self, class_use: &ClassUse) {
+        for (id, &[files, directories]) in class_use.iter().enumerate() {
+            let id = id as u16;
+            if files != 0 {
+                self.storage_classes.add_uses(id, false, files);
+            }
+            if directories != 0 {
+                self.storage_classes.add_uses(id, true, directories);
+            }
+        }
+    }
+
     /// Counts the directories and files of each storage class.
     fn count_class_usage(&mut self) {
         for (_, node) in self.nodes.iter() {
@@ -419,6 +513,57 @@ impl InodeMarks {
             None => {
                 self.sparse.insert(inode, mark);
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::storage_classes::ClassUsage;
+
+    fn usage_and_refs(image: &Image<'_>) -> (Vec<ClassUsage>, Vec<(u64, u32)>) {
+        let usage = (0..=255)
+            .map(|id| image.storage_classes.usage(id))
+            .collect();
+        let refs = image.chunks.iter().map(|(id, c)| (id, c.fcount)).collect();
+        (usage, refs)
+    }
+
+    /// The counts made beside the load (`tally_nodes`, from the records) are those a
+    /// walk over the loaded nodes makes.
+    #[test]
+    fn tallies_match_a_walk_of_the_loaded_nodes() {
+        for file in [
+            "testdata/real/namespace-rich/master/metadata.mfs",
+            "testdata/real/open-files-locks-sessions/master/metadata.mfs",
+            "testdata/real/time-driven-trash-expiry-rotation/master/metadata.mfs",
+        ] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+            let bytes = std::fs::read(&path).unwrap();
+            let mut image = Image::load(&bytes, 0).unwrap();
+            let tallied = usage_and_refs(&image);
+            assert!(
+                tallied.1.iter().any(|&(_, n)| n > 0),
+                "{file}: no file references"
+            );
+            assert!(
+                tallied.0.iter().any(|u| u.files > 0),
+                "{file}: no class use"
+            );
+            for id in 0..=255u16 {
+                let u = image.storage_classes.usage(id);
+                image
+                    .storage_classes
+                    .add_uses(id, false, u.files.wrapping_neg());
+                image
+                    .storage_classes
+                    .add_uses(id, true, u.directories.wrapping_neg());
+            }
+            image.chunks.clear_file_refs();
+            image.connect_chunks();
+            image.count_class_usage();
+            assert_eq!(usage_and_refs(&image), tallied, "{file}");
         }
     }
 }

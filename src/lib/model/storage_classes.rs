@@ -240,6 +240,17 @@ impl<'a> StorageClassTable<'a> {
         }
     }
 
+    /// Counts `n` more nodes of class `id` ([`StorageClassTable::add_use`] `n` times).
+    pub fn add_uses(&mut self, id: u16, directory: bool, n: u32) {
+        if let Some(u) = self.usage.get_mut(usize::from(id)) {
+            if directory {
+                u.directories = u.directories.wrapping_add(n);
+            } else {
+                u.files = u.files.wrapping_add(n);
+            }
+        }
+    }
+
     /// Counts one node less of class `id` (`sclass_decref`).
     pub fn remove_use(&mut self, id: u16, directory: bool) {
         if let Some(u) = self.usage.get_mut(usize::from(id)) {

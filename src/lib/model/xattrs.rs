@@ -38,6 +38,8 @@ pub const MAX_LIST_LEN: usize = 65536;
 const HASH_BITS: u32 = 20;
 const BUCKET_MASK: u32 = (1 << HASH_BITS) - 1;
 const XATTR_HEADER_LEN: u64 = 9;
+/// How many records ahead [`XattrTable::load`] asks for nodes.
+const LOOKAHEAD: usize = 16;
 /// End of a pair list; also marks a free inode slot.
 const NIL: u32 = u32::MAX;
 
@@ -103,11 +105,18 @@ impl<'a> XattrTable<'a> {
         &mut self,
         records: &[Xattr<'a>],
         node_exists: impl Fn(u32) -> bool,
+        prefetch_node: impl Fn(u32),
         body_offset: u64,
     ) -> Result<(), LoadError> {
         self.pairs.reserve(records.len());
         let mut at = body_offset;
+        // Records come in hash order, so `node_exists` looks up nodes at random: the
+        // node of the record LOOKAHEAD places ahead is asked for early.
+        let mut ahead = records.iter().skip(LOOKAHEAD).map(|x| x.inode);
         for x in records {
+            if let Some(inode) = ahead.next() {
+                prefetch_node(inode);
+            }
             let record_at = at;
             at += XATTR_HEADER_LEN + x.name.len() as u64 + x.value.len() as u64;
             if !node_exists(x.inode) {
@@ -436,8 +445,13 @@ mod tests {
     #[test]
     fn load_skips_missing_inodes_before_checking() {
         let mut t = XattrTable::new();
-        t.load(&[x(9, b"", b""), x(2, b"user.a", b"1")], |i| i != 9, 0)
-            .unwrap();
+        t.load(
+            &[x(9, b"", b""), x(2, b"user.a", b"1")],
+            |i| i != 9,
+            |_| {},
+            0,
+        )
+        .unwrap();
         assert!(!t.has(9));
         assert!(t.has(2));
         assert_eq!(t.value(2, b"user.a"), Some(&b"1"[..]));
@@ -446,7 +460,12 @@ mod tests {
     #[test]
     fn load_refuses_empty_names_and_huge_values() {
         let err = XattrTable::new()
-            .load(&[x(2, b"ab", b"xyz"), x(3, b"", b"v")], |_| true, 100)
+            .load(
+                &[x(2, b"ab", b"xyz"), x(3, b"", b"v")],
+                |_| true,
+                |_| {},
+                100,
+            )
             .unwrap_err();
         let LoadError::Rule { offset, reason, .. } = err else {
             panic!()
@@ -455,11 +474,11 @@ mod tests {
         assert!(reason.contains("inode 3"), "{reason}");
         let big: &'static [u8] = Box::leak(vec![0u8; MAX_VALUE_LEN + 1].into_boxed_slice());
         assert!(XattrTable::new()
-            .load(&[x(2, b"a", big)], |_| true, 0)
+            .load(&[x(2, b"a", big)], |_| true, |_| {}, 0)
             .is_err());
         let max: &'static [u8] = &big[1..];
         assert!(XattrTable::new()
-            .load(&[x(2, b"a", max)], |_| true, 0)
+            .load(&[x(2, b"a", max)], |_| true, |_| {}, 0)
             .is_ok());
     }
 
@@ -477,6 +496,7 @@ mod tests {
                 x(3, b"z", b""),
             ],
             |_| true,
+            |_| {},
             0,
         )
         .unwrap();
@@ -524,7 +544,7 @@ mod tests {
     #[test]
     fn copy_and_remove() {
         let mut t = XattrTable::new();
-        t.load(&[x(1, b"a", b"1"), x(1, b"b", b"2")], |_| true, 0)
+        t.load(&[x(1, b"a", b"1"), x(1, b"b", b"2")], |_| true, |_| {}, 0)
             .unwrap();
         assert!(t.copy(1, 8));
         assert!(!t.copy(2, 9));
