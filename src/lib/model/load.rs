@@ -22,7 +22,7 @@ use super::error::LoadError;
 use super::image::Image;
 use super::load_nodes::{load_edges, load_nodes, MIN_NODE_RECORD, ROOT_INODE};
 use super::nodes::{Node, NodeData, NodeType, NO_EDGE};
-use super::prefault::{populate_behind, Region, ReleaseBehind};
+use super::prefault::{populate_behind, yield_to_critical_path, Region, ReleaseBehind};
 use super::quotas::DEFAULT_GRACE_PERIOD;
 use super::store_nodes::node_hash_bits;
 
@@ -216,6 +216,7 @@ impl<'a> Image<'a> {
             // version), so errors come in file order as without it.
             let mut early = chunks_ahead.map(|(version, offset, body)| {
                 let job = move || {
+                    yield_to_critical_path();
                     let (mut table, end) = load_chunks(version, body)?;
                     let tally = nodes_ahead.and_then(|(v, at, nodes)| {
                         tally_nodes(v, nodes, &mut table).map(|class_use| (v, at, class_use))

@@ -119,6 +119,25 @@ impl<'r> ReleaseBehind<'r> {
     }
 }
 
+/// Lowers the calling thread's scheduling priority a little (nice +5; Linux only, where
+/// nice values are per thread), for helper threads that run beside a thread on the
+/// critical path: on a machine with fewer cores than runnable threads, the helpers then
+/// take the time the critical thread leaves, not a share of its core. Failure (not
+/// Linux, a limit) changes nothing.
+pub fn yield_to_critical_path() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: plain system calls on the calling thread; no memory is passed.
+    unsafe {
+        let tid = libc::gettid();
+        let now = libc::getpriority(libc::PRIO_PROCESS, tid as libc::id_t);
+        libc::setpriority(
+            libc::PRIO_PROCESS,
+            tid as libc::id_t,
+            now.saturating_add(5).min(19),
+        );
+    }
+}
+
 /// Faults in `regions`, in order, on a new thread of `scope` (nothing when none is worth
 /// it). The caller keeps the memory alive (it is the capacity of its own tables) and
 /// fills it meanwhile.
@@ -131,6 +150,7 @@ pub fn populate_behind<'scope>(
         return;
     }
     scope.spawn(move || {
+        yield_to_critical_path();
         for r in &regions {
             r.populate();
         }
