@@ -5,6 +5,7 @@
 //! prepended to). Names, paths and attribute values borrow from the inputs (`'a`).
 
 pub mod acls;
+pub mod chunk_list;
 pub mod chunks;
 pub mod chunkservers;
 pub mod directory_set;

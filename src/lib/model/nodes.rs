@@ -6,8 +6,6 @@
 
 use std::collections::HashMap;
 
-use smallvec::SmallVec;
-
 use super::prefault::Region;
 use super::prefetch::{prefetch, prefetch_all};
 
@@ -23,8 +21,7 @@ pub const SYMLINK_TOO_LONG: &[u8] = b"... path too long ...\0";
 /// Longest symlink target the master accepts.
 pub const SYMLINK_MAX: usize = 4096;
 
-/// The chunk table of a file: chunk id per 64 MiB index, 0 = hole.
-pub type ChunkList = SmallVec<[u64; 1]>;
+pub use super::chunk_list::ChunkList;
 
 /// A doubly linked list of edges (a directory's children, or a trash bucket).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,7 +103,9 @@ impl Node<'_> {
 const COMPACT_MIN_HOLES: usize = 1 << 16;
 
 /// One place of [`NodeTable::slots`]: a node and its inode, or a hole left by a removal.
+/// One cache line exactly: nodes are looked up at random.
 #[derive(Debug)]
+#[repr(align(64))]
 struct Slot<'a> {
     inode: u32,
     node: Option<Node<'a>>,
@@ -337,6 +336,12 @@ impl<'a> NodeTable<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_slot_is_one_cache_line() {
+        assert_eq!(std::mem::size_of::<Slot<'_>>(), 64);
+        assert_eq!(std::mem::align_of::<Slot<'_>>(), 64);
+    }
 
     fn dir() -> Node<'static> {
         Node {
