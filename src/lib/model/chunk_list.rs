@@ -1,12 +1,19 @@
 //! A file's chunk table (chunk id per 64 MiB index, 0 = hole) in 16 bytes.
 //!
 //! Most files have at most one chunk, so the list keeps one id inline and puts longer
-//! tables behind a single pointer. Keeping it at 16 bytes keeps a node within one cache
+//! tables behind a single pointer (to one allocation for up to [`BOXED_INLINE`] ids). Keeping it at 16 bytes keeps a node within one cache
 //! line: nodes are looked up at random while loading, replaying and storing, and the
 //! node table is the largest table of an image.
 
-use std::collections::TryReserveError;
 use std::ops::{Deref, DerefMut};
+
+use smallvec::{CollectionAllocErr, SmallVec};
+
+/// Ids held in the boxed allocation itself (more go to a second one).
+pub const BOXED_INLINE: usize = 3;
+
+/// The boxed form.
+type Boxed = Box<SmallVec<[u64; BOXED_INLINE]>>;
 
 /// The chunk ids of a file, as a slice of `u64` (see the module documentation).
 #[derive(Clone, Default)]
@@ -15,7 +22,7 @@ pub enum ChunkList {
     Empty,
     One(u64),
     /// Any length (after a truncation, also 0 or 1).
-    Many(Box<Vec<u64>>),
+    Many(Boxed),
 }
 
 impl ChunkList {
@@ -29,7 +36,7 @@ impl ChunkList {
         match ids {
             [] => ChunkList::Empty,
             [id] => ChunkList::One(*id),
-            _ => ChunkList::Many(Box::new(ids.to_vec())),
+            _ => ChunkList::Many(Box::new(SmallVec::from_slice(ids))),
         }
     }
 
@@ -39,12 +46,12 @@ impl ChunkList {
 
     /// Makes room for `more` entries past the current ones, failing instead of aborting
     /// when the memory cannot be had (lengths come from changelog lines).
-    pub fn try_reserve_exact(&mut self, more: usize) -> Result<(), TryReserveError> {
+    pub fn try_reserve_exact(&mut self, more: usize) -> Result<(), CollectionAllocErr> {
         match self {
             ChunkList::Many(v) => v.try_reserve_exact(more),
             _ if self.len().saturating_add(more) <= 1 => Ok(()),
             _ => {
-                let mut v = Vec::new();
+                let mut v = SmallVec::new();
                 v.try_reserve_exact(self.len().saturating_add(more))?;
                 v.extend_from_slice(self);
                 *self = ChunkList::Many(Box::new(v));
@@ -60,7 +67,7 @@ impl ChunkList {
             _ if len <= self.len() => self.truncate(len),
             ChunkList::Empty if len == 1 => *self = ChunkList::One(value),
             _ => {
-                let mut v = Vec::with_capacity(len);
+                let mut v = SmallVec::with_capacity(len);
                 v.extend_from_slice(self);
                 v.resize(len, value);
                 *self = ChunkList::Many(Box::new(v));
@@ -107,7 +114,7 @@ impl FromIterator<u64> for ChunkList {
             (None, _) => ChunkList::Empty,
             (Some(id), None) => ChunkList::One(id),
             (Some(a), Some(b)) => {
-                let mut v = Vec::with_capacity(ids.size_hint().0.saturating_add(2));
+                let mut v = SmallVec::with_capacity(ids.size_hint().0.saturating_add(2));
                 v.push(a);
                 v.push(b);
                 v.extend(ids);
