@@ -5,8 +5,9 @@
 # For each size and mode: the input is generated once by `mfsmeta-gen` (cached under the
 # work folder by size, mode, seed and a hash of the generator's source). Each run copies
 # it into two fresh folders, flushes the copies to disk, reads them once (warm page cache
-# for both tools), then runs the two tools one after the other, measuring wall time, cpu
-# time and peak RSS (which tool goes first alternates between runs). Both write
+# for both tools), then runs the two tools one after the other, each after a `sync`,
+# measuring wall time, cpu time and peak RSS (which tool goes first alternates between
+# runs). Both write
 # `metadata.mfs` in place inside the measured time (metarestore fsyncs it; mfsmaster
 # 3.0.117 does not). The two outputs must be identical: `cmp`,
 # and if the bytes differ, the sorted `mfsmetadump` text (else the bench fails loudly and
@@ -257,6 +258,10 @@ for size in "${SIZE_LIST[@]}"; do
             if (( run % 2 == 1 )); then order="mfsmaster metarestore"; else order="metarestore mfsmaster"; fi
             for tool in $order; do
                 dir="$WORK/runs/$tool"
+                # Nothing of the previous tool's left in flight: mfsmaster leaves its
+                # output to the kernel's write-back, which would otherwise go on
+                # during (and be waited for by the fsync of) the next tool's run.
+                sync
                 run_tool "$tool" "$dir" >"$dir/measured.txt"
                 read -r wall cpu rss <"$dir/measured.txt"
                 printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$size" "$mode" "$files" \
