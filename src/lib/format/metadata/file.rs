@@ -12,7 +12,9 @@ use super::edges::{self, Edges};
 use super::encoder::{CrcRecord, Encoder};
 use super::error::{DecodeError, DecodeErrorKind};
 use super::free_inodes::{self, FreeInode};
-use super::header::{FileHeader, Signature, FORMAT_SECTIONS, SIGNATURE_CURRENT};
+use super::header::{
+    FileHeader, Signature, FORMAT_NODE_HEADER, FORMAT_SECTIONS, SIGNATURE_CURRENT,
+};
 use super::locks::{self, Flock, PosixLock};
 use super::nodes::{self, Nodes, NodesHeader};
 use super::open_files::{self, OpenFile};
@@ -107,7 +109,7 @@ pub fn for_each_section<'a, E: From<DecodeError>>(
         let mut version = header.version();
         // Before format 2.0 the master reads the node list in its old form whatever
         // the version field says.
-        if version > max && !(tag == Tag::NODE && file.format < 0x20) {
+        if version > max && !(tag == Tag::NODE && file.format < FORMAT_NODE_HEADER) {
             return Err(DecodeError::at(
                 at + 4,
                 DecodeErrorKind::UnsupportedSectionVersion { version },
@@ -115,7 +117,7 @@ pub fn for_each_section<'a, E: From<DecodeError>>(
             .in_section(tag)
             .into());
         }
-        let legacy_nodes = tag == Tag::NODE && file.format < 0x20;
+        let legacy_nodes = tag == Tag::NODE && file.format < FORMAT_NODE_HEADER;
         if legacy_nodes {
             version = 0x10;
         }

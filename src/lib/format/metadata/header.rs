@@ -16,6 +16,9 @@ pub const SIGNATURE_CURRENT: &[u8; 8] = b"MFSM 2.0";
 pub const FORMAT_CURRENT: u8 = 0x20;
 /// First file format with sections and an end marker.
 pub const FORMAT_SECTIONS: u8 = 0x16;
+/// First format whose node list starts with its `maxnodeid`/`nodecount` header (2.0);
+/// before it the list is read in its old form whatever its section version says.
+pub const FORMAT_NODE_HEADER: u8 = 0x20;
 /// Length of signature plus header.
 pub const HEADER_LEN: u64 = 24;
 
