@@ -20,7 +20,7 @@ use super::chunks::ChunkTable;
 use super::directory_set::{dense_inode_window, DirectorySet};
 use super::error::LoadError;
 use super::image::Image;
-use super::load_nodes::{load_edges, load_nodes, MIN_NODE_RECORD, ROOT_INODE};
+use super::load_nodes::{load_edges, load_nodes, Window, MIN_NODE_RECORD, ROOT_INODE};
 use super::nodes::{Node, NodeData, NodeType, NO_EDGE};
 use super::prefault::{populate_behind, yield_to_critical_path, Region, ReleaseBehind};
 use super::quotas::DEFAULT_GRACE_PERIOD;
@@ -107,18 +107,16 @@ fn tally_nodes(version: u8, mut body: Reader<'_>, chunks: &mut ChunkTable) -> Op
         _ => None,
     };
     let mut class_use: ClassUse = vec![[0; 2]; 256];
-    let mut ahead = body.clone();
+    let mut window = Window::new(&mut body, version, decode_node);
     for _ in 0..CONNECT_AHEAD {
-        let _ = decode_node(&mut ahead, version);
+        window.advance();
     }
     loop {
-        if let Ok(Some(record)) = decode_node(&mut ahead, version) {
-            if let Some(id) = first_chunk(&record) {
-                chunks.prefetch(id);
-            }
+        if let Some(id) = window.advance().and_then(first_chunk) {
+            chunks.prefetch(id);
         }
-        let record = match decode_node(&mut body, version) {
-            Ok(Some(record)) => record,
+        let record = match window.next() {
+            Ok(Some((_, record))) => record,
             Ok(None) => return Some(class_use),
             Err(_) => {
                 chunks.clear_file_refs();

@@ -1,5 +1,7 @@
 //! Loading the `NODE` and `EDGE` sections with the 3.0.117 loader's rules.
 
+use std::collections::VecDeque;
+
 use crate::format::metadata::edges::{decode_edge, decode_header as decode_edges_header};
 use crate::format::metadata::nodes::{
     decode_header as decode_nodes_header, decode_node, NodeData as RecordData, NodesHeader,
@@ -22,37 +24,69 @@ pub const ROOT_INODE: u32 = 1;
 /// How many records ahead of the loader its prefetching cursor runs.
 const LOOKAHEAD: usize = 24;
 
-/// A second cursor over a section, running ahead of the loader to prefetch what the
-/// loader will look up for each record. It only reads: a record it cannot decode stops
-/// it (the loader reports that record itself when it gets there).
-struct Ahead<'a, T> {
-    r: Option<Reader<'a>>,
+/// A section's records, each decoded once, a window ahead of the loader that takes them
+/// in order: the loader prefetches what it will look up for a record when the record
+/// enters the window, and uses it when the record leaves. The end of the records (the
+/// terminator, or a record that does not decode) is handed out in its place, so errors
+/// come where a plain loop would meet them, and the reader stops right after the
+/// terminator.
+pub(crate) struct Window<'r, 'a, T> {
+    r: &'r mut Reader<'a>,
     version: u8,
     decode: fn(&mut Reader<'a>, u8) -> Result<Option<T>, DecodeError>,
+    /// Decoded records with their offsets; the last entry may be the end.
+    pending: VecDeque<(u64, Result<Option<T>, DecodeError>)>,
+    /// The end was decoded: nothing more is read.
+    ended: bool,
 }
 
-impl<'a, T> Ahead<'a, T> {
-    fn new(
-        r: &Reader<'a>,
+impl<'r, 'a, T> Window<'r, 'a, T> {
+    pub(crate) fn new(
+        r: &'r mut Reader<'a>,
         version: u8,
         decode: fn(&mut Reader<'a>, u8) -> Result<Option<T>, DecodeError>,
     ) -> Self {
-        Ahead {
-            r: Some(r.clone()),
+        Window {
+            r,
             version,
             decode,
+            pending: VecDeque::with_capacity(LOOKAHEAD + 1),
+            ended: false,
         }
     }
 
-    /// The next record, if it decodes.
-    fn next(&mut self) -> Option<T> {
-        let r = self.r.as_mut()?;
-        match (self.decode)(r, self.version) {
-            Ok(Some(record)) => Some(record),
-            _ => {
-                self.r = None;
-                None
-            }
+    /// Decodes one more record into the window; returns it, or `None` at the end.
+    pub(crate) fn advance(&mut self) -> Option<&T> {
+        if self.ended {
+            return None;
+        }
+        let at = self.r.offset();
+        let decoded = (self.decode)(self.r, self.version);
+        self.ended = !matches!(decoded, Ok(Some(_)));
+        self.pending.push_back((at, decoded));
+        match self.pending.back() {
+            Some((_, Ok(Some(record)))) => Some(record),
+            _ => None,
+        }
+    }
+
+    /// The record `i` places from the front of the window, if decoded.
+    pub(crate) fn peek(&self, i: usize) -> Option<&T> {
+        match self.pending.get(i) {
+            Some((_, Ok(Some(record)))) => Some(record),
+            _ => None,
+        }
+    }
+
+    /// The next record and its offset; `None` after the last one.
+    pub(crate) fn next(&mut self) -> Result<Option<(u64, T)>, DecodeError> {
+        if self.pending.is_empty() {
+            self.advance();
+        }
+        match self.pending.pop_front() {
+            Some((at, Ok(Some(record)))) => Ok(Some((at, record))),
+            Some((_, Err(e))) => Err(e),
+            Some((_, Ok(None))) | None => Ok(None),
         }
     }
 }
@@ -77,21 +111,20 @@ pub fn load_nodes<'a>(
     // allocate much (a no-op when `Image::load` reserved already).
     nodes.reserve((header.node_count as usize).min(r.remaining() / MIN_NODE_RECORD));
     // Nodes come in hash order, so the duplicate check reads the inode index at random.
-    let mut ahead = Ahead::new(r, version, decode_node);
+    let mut window = Window::new(r, version, decode_node);
     for _ in 0..LOOKAHEAD {
-        if let Some(n) = ahead.next() {
+        if let Some(n) = window.advance() {
             nodes.prefetch_index(n.inode);
         }
     }
     loop {
-        if let Some(n) = ahead.next() {
+        if let Some(n) = window.advance() {
             nodes.prefetch_index(n.inode);
         }
-        let at = r.offset();
-        behind.reached(at);
-        let Some(record) = decode_node(r, version)? else {
+        let Some((at, record)) = window.next()? else {
             break;
         };
+        behind.reached(at);
         let sclass = if record.node_type.has_storage_class() {
             record.sclass
         } else {
@@ -175,32 +208,25 @@ pub fn load_edges<'a>(
     let mut current_parent = 0u32;
     let mut current_last_id = 0u64;
     let mut root_last_id = 0u64;
-    // Children are looked up at random (nodes are kept in hash order): one cursor ahead
-    // prefetches their index entries, a nearer one their nodes.
-    let mut far = Ahead::new(r, version, decode_edge);
-    let mut near = Ahead::new(r, version, decode_edge);
-    for i in 0..LOOKAHEAD {
-        if let Some(e) = far.next() {
+    // Children are looked up at random (nodes are kept in hash order): their index
+    // entries are prefetched as edges enter the window, their nodes halfway through it.
+    let mut window = Window::new(r, version, decode_edge);
+    for _ in 0..LOOKAHEAD {
+        if let Some(e) = window.advance() {
             nodes.prefetch_index(e.child);
-        }
-        if i >= LOOKAHEAD / 2 {
-            if let Some(e) = near.next() {
-                nodes.prefetch_node(e.child);
-            }
         }
     }
     loop {
-        if let Some(e) = far.next() {
+        if let Some(e) = window.advance() {
             nodes.prefetch_index(e.child);
         }
-        if let Some(e) = near.next() {
+        if let Some(e) = window.peek(LOOKAHEAD / 2) {
             nodes.prefetch_node(e.child);
         }
-        let at = r.offset();
-        behind.reached(at);
-        let Some(record) = decode_edge(r, version)? else {
+        let Some((at, record)) = window.next()? else {
             break;
         };
+        behind.reached(at);
         let refuse = |why: &str| {
             LoadError::rule(
                 Tag::EDGE,
@@ -293,4 +319,81 @@ pub fn load_edges<'a>(
         }
     }
     Ok(needs_renumbering)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One-byte records: 0 ends the list, 0xFF does not decode.
+    fn decode_byte(r: &mut Reader<'_>, _version: u8) -> Result<Option<u8>, DecodeError> {
+        let at = r.offset();
+        match r.u8()? {
+            0 => Ok(None),
+            0xFF => Err(DecodeError::bad_value(at, "test byte", 0xFF)),
+            b => Ok(Some(b)),
+        }
+    }
+
+    /// The records with their offsets, whether the list ended without an error, and
+    /// where the reader stopped.
+    type Run = (Vec<(u64, u8)>, bool, u64);
+
+    /// A plain loop over the records.
+    fn plain(bytes: &[u8]) -> Run {
+        let mut r = Reader::new(bytes);
+        let mut out = Vec::new();
+        loop {
+            let at = r.offset();
+            match decode_byte(&mut r, 0) {
+                Ok(Some(b)) => out.push((at, b)),
+                end => return (out, end.is_ok(), r.offset()),
+            }
+        }
+    }
+
+    /// The same through a window kept `ahead` records ahead; every record is also
+    /// checked to be what `peek` showed one step earlier.
+    fn windowed(bytes: &[u8], ahead: usize) -> Run {
+        let mut r = Reader::new(bytes);
+        let mut out = Vec::new();
+        let mut window = Window::new(&mut r, 0, decode_byte);
+        for _ in 0..ahead {
+            window.advance();
+        }
+        let ok = loop {
+            window.advance();
+            let peeked = window.peek(1).copied();
+            match window.next() {
+                Ok(Some(record)) => out.push(record),
+                end => break end.is_ok(),
+            }
+            if let Some(p) = peeked {
+                assert_eq!(window.peek(0), Some(&p));
+            }
+        };
+        (out, ok, r.offset())
+    }
+
+    #[test]
+    fn hands_out_what_a_plain_loop_reads_and_stops_where_it_stops() {
+        for bytes in [
+            &b"\x01\x02\x03\x00rest"[..],
+            b"\x00",
+            b"\x05\x06",
+            b"\x05\xFF\x07\x00",
+            b"\xFF",
+            b"\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0A\x00\x0B",
+        ] {
+            let (records, ok, stop) = plain(bytes);
+            for ahead in [0, 1, 3, 24] {
+                let (w_records, w_ok, w_stop) = windowed(bytes, ahead);
+                assert_eq!(w_records, records, "{bytes:?} ahead {ahead}");
+                assert_eq!(w_ok, ok, "{bytes:?} ahead {ahead}");
+                if ok {
+                    assert_eq!(w_stop, stop, "{bytes:?} ahead {ahead}");
+                }
+            }
+        }
+    }
 }
