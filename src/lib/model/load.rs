@@ -7,20 +7,20 @@
 //! missing inodes). Files older than format 2.0 take their sessions from a separate
 //! `sessions.mfs`, which is not read here.
 
+use std::sync::mpsc::{channel, Receiver, Sender};
+
 use crate::format::metadata::file::{decode_body, for_each_section, Body, SectionInfo};
-use crate::format::metadata::header::{FileHeader, Signature, FORMAT_NODE_HEADER, FORMAT_SECTIONS};
-use crate::format::metadata::nodes::{
-    decode_header as decode_nodes_header, decode_node, Node as NodeRecord,
-    NodeData as NodeRecordData, NodesHeader,
-};
+use crate::format::metadata::header::{FileHeader, Signature, FORMAT_SECTIONS};
+use crate::format::metadata::nodes::{decode_header as decode_nodes_header, NodesHeader};
 use crate::format::metadata::section::{SectionHeader, END_MARKER};
 use crate::format::metadata::{DecodeError, Reader, Tag};
 
+use super::chunk_list::BOXED_INLINE;
 use super::chunks::ChunkTable;
 use super::directory_set::{dense_inode_window, DirectorySet};
 use super::error::LoadError;
 use super::image::Image;
-use super::load_nodes::{load_edges, load_nodes, Window, MIN_NODE_RECORD, ROOT_INODE};
+use super::load_nodes::{load_edges, load_nodes, MIN_NODE_RECORD, ROOT_INODE};
 use super::nodes::{Node, NodeData, NodeType, NO_EDGE};
 use super::prefault::{populate_behind, yield_to_critical_path, Region, ReleaseBehind};
 use super::quotas::DEFAULT_GRACE_PERIOD;
@@ -94,48 +94,80 @@ fn load_chunks(version: u8, mut body: Reader<'_>) -> Result<(ChunkTable, u64), D
 /// Nodes of each storage class, `[files, directories]` by class id.
 type ClassUse = Vec<[u32; 2]>;
 
-/// What the end of a load counts over all nodes, counted from the `NODE` records
-/// themselves (a `NODE` body of `version`): each file's chunk references go into
-/// `chunks`, and the storage-class use is returned. The records are the nodes the main
-/// thread loads, so this is [`Image::connect_chunks`] and [`Image::count_class_usage`],
-/// done beside the load instead of after it. `None` (and no reference counted) if a
-/// record does not decode: the load reports it.
-fn tally_nodes(version: u8, mut body: Reader<'_>, chunks: &mut ChunkTable) -> Option<ClassUse> {
-    decode_nodes_header(&mut body, version).ok()?;
-    let first_chunk = |record: &NodeRecord<'_>| match &record.data {
-        NodeRecordData::File { chunks, .. } => chunks.iter().next(),
-        _ => None,
-    };
-    let mut class_use: ClassUse = vec![[0; 2]; 256];
-    let mut window = Window::new(&mut body, version, decode_node);
-    for _ in 0..CONNECT_AHEAD {
-        window.advance();
-    }
-    loop {
-        if let Some(id) = window.advance().and_then(first_chunk) {
-            chunks.prefetch(id);
+/// Chunk ids per batch the loader hands the chunk thread.
+const REF_BATCH: usize = 1 << 14;
+
+/// What the end of a load needs counted over all nodes, counted as `NODE` loads instead
+/// of in walks after it: the storage-class use, and each file's chunk references, sent
+/// in batches to the chunk thread, which adds them to its table once `CHNK` is loaded.
+struct NodeTally {
+    class_use: ClassUse,
+    batch: Vec<u64>,
+    to_chunks: Option<Sender<Vec<u64>>>,
+    /// Every file's references went to the chunk thread (`NODE` loaded before the
+    /// chunk thread's table was taken).
+    refs_sent: bool,
+}
+
+impl NodeTally {
+    fn new(to_chunks: Sender<Vec<u64>>) -> Self {
+        NodeTally {
+            class_use: vec![[0; 2]; 256],
+            batch: Vec::new(),
+            to_chunks: Some(to_chunks),
+            refs_sent: false,
         }
-        let record = match window.next() {
-            Ok(Some((_, record))) => record,
-            Ok(None) => return Some(class_use),
-            Err(_) => {
-                chunks.clear_file_refs();
-                return None;
-            }
-        };
-        if record.node_type.has_storage_class() {
-            let directory = record.node_type == NodeType::Directory;
-            if let Some(n) = class_use
-                .get_mut(usize::from(record.sclass))
+    }
+
+    fn count(&mut self, node: &Node<'_>) {
+        if node.node_type.has_storage_class() {
+            let directory = node.node_type == NodeType::Directory;
+            if let Some(n) = self
+                .class_use
+                .get_mut(usize::from(node.sclass))
                 .and_then(|u| u.get_mut(usize::from(directory)))
             {
                 *n = n.wrapping_add(1);
             }
         }
-        if let NodeRecordData::File { chunks: ids, .. } = &record.data {
-            for id in ids.iter().filter(|&id| id != 0) {
-                chunks.add_file_ref(id);
+        let (Some(to), NodeData::File { chunks, .. }) = (&self.to_chunks, &node.data) else {
+            return;
+        };
+        self.batch
+            .extend(chunks.iter().copied().filter(|&id| id != 0));
+        if self.batch.len() >= REF_BATCH {
+            // A closed channel (no chunk thread) leaves the counting to the walk.
+            let _ = to.send(std::mem::replace(
+                &mut self.batch,
+                Vec::with_capacity(REF_BATCH + BOXED_INLINE),
+            ));
+        }
+    }
+
+    /// The `NODE` section is loaded: the last batch goes, and the feed ends.
+    fn nodes_loaded(&mut self) {
+        if let Some(to) = self.to_chunks.take() {
+            self.refs_sent = to.send(std::mem::take(&mut self.batch)).is_ok();
+        }
+    }
+
+    /// Ends the feed (before the chunk thread is joined); whether it carried every file's
+    /// references.
+    fn close(&mut self) -> bool {
+        self.to_chunks = None;
+        self.refs_sent
+    }
+}
+
+/// The chunk thread's side of [`NodeTally`]: adds the file references of each batch
+/// until the loader ends the feed.
+fn add_file_refs(table: &mut ChunkTable, batches: Receiver<Vec<u64>>) {
+    for batch in batches {
+        for (i, &id) in batch.iter().enumerate() {
+            if let Some(&ahead) = batch.get(i + CONNECT_AHEAD) {
+                table.prefetch(ahead);
             }
+            table.add_file_ref(id);
         }
     }
 }
@@ -199,30 +231,24 @@ impl<'a> Image<'a> {
         }
         let mut seen: Vec<Tag> = Vec::new();
         let chunks_ahead = find_section(&r, &header, Tag::CHNK);
-        // (Only a node list with its header: older ones are read in another form.)
-        let nodes_ahead = (header.format >= FORMAT_NODE_HEADER)
-            .then(|| find_section(&r, &header, Tag::NODE))
-            .flatten();
-        // Where the walk found the NODE section, and what the chunk thread counted from
-        // the NODE section it found (see `tally_nodes`).
-        let mut loaded_nodes = None;
-        let mut tallied = None;
+        let (to_chunks, refs) = channel();
+        let mut tally = NodeTally::new(to_chunks);
+        // Whether the chunk table came from the chunk thread with every file reference.
+        let mut refs_counted = false;
         let fresh_memory = reserve_tables(&mut image, &r, &header);
         std::thread::scope(|scope| {
             populate_behind(scope, fresh_memory);
             // The chunks are independent of every other section: a second thread loads
-            // them while this one reads the nodes and edges, then counts the chunk
-            // references and class use of the NODE records. The loop below takes its
-            // result where it would have loaded the chunks itself (same section, same
-            // version), so errors come in file order as without it.
+            // them while this one reads the nodes and edges, then adds the file
+            // references this one sends while loading the nodes (`NodeTally`). The loop
+            // below takes its result where it would have loaded the chunks itself (same
+            // section, same version), so errors come in file order as without it.
             let mut early = chunks_ahead.map(|(version, offset, body)| {
                 let job = move || {
                     yield_to_critical_path();
                     let (mut table, end) = load_chunks(version, body)?;
-                    let tally = nodes_ahead.and_then(|(v, at, nodes)| {
-                        tally_nodes(v, nodes, &mut table).map(|class_use| (v, at, class_use))
-                    });
-                    Ok::<_, DecodeError>((table, end, tally))
+                    add_file_refs(&mut table, refs);
+                    Ok::<_, DecodeError>((table, end))
                 };
                 (version, offset, scope.spawn(job))
             });
@@ -249,23 +275,22 @@ impl<'a> Image<'a> {
                         version == info.version && offset == body.offset()
                     };
                     if let Some((_, _, handle)) = early.take_if(|job| same(job)) {
+                        let all_refs = tally.close();
                         if let Ok(loaded) = handle.join() {
-                            let (table, end, tally) = loaded.map_err(|e| in_section(e.into()))?;
+                            let (table, end) = loaded.map_err(|e| in_section(e.into()))?;
                             image.chunks = table;
-                            tallied = tally;
+                            refs_counted = all_refs;
                             body.skip(end.saturating_sub(body.offset()))
                                 .map_err(|e| in_section(e.into()))?;
                             return Ok(());
                         }
                     }
                 }
-                if tag == Tag::NODE {
-                    loaded_nodes = Some((info.version, body.offset()));
-                }
                 image
-                    .load_section(info, &header, body, now, &mut behind)
+                    .load_section(info, &header, body, now, &mut behind, &mut tally)
                     .map_err(in_section)
             });
+            tally.close();
             if let Some((_, _, handle)) = early {
                 // Not used (an error came first): wait for it, so that nothing outlives
                 // the scope unjoined.
@@ -274,18 +299,11 @@ impl<'a> Image<'a> {
             walked
         })?;
         image.check_tree()?;
-        match tallied {
-            Some((version, offset, class_use)) if loaded_nodes == Some((version, offset)) => {
-                image.add_class_usage(&class_use);
-            }
-            other => {
-                if other.is_some() {
-                    // Counted from another NODE section than the one loaded.
-                    image.chunks.clear_file_refs();
-                }
-                image.connect_chunks();
-                image.count_class_usage();
-            }
+        image.add_class_usage(&tally.class_use);
+        if !refs_counted {
+            // `NODE` came after `CHNK`, or the chunks were loaded here: a walk counts.
+            image.chunks.clear_file_refs();
+            image.connect_chunks();
         }
         Ok(image)
     }
@@ -297,6 +315,7 @@ impl<'a> Image<'a> {
         r: &mut Reader<'a>,
         now: u32,
         behind: &mut ReleaseBehind<'_>,
+        tally: &mut NodeTally,
     ) -> Result<(), LoadError> {
         let tag = info.header.tag;
         let at = r.offset();
@@ -308,14 +327,22 @@ impl<'a> Image<'a> {
                 });
                 let open_files = &mut self.open_files;
                 let mut added = 0u64;
-                let header =
-                    load_nodes(r, info.version, legacy, &mut self.nodes, behind, |s, i| {
+                let header = load_nodes(
+                    r,
+                    info.version,
+                    legacy,
+                    &mut self.nodes,
+                    behind,
+                    |s, i| {
                         // Old formats list a file's sessions in its node; the master adds
                         // each new relation as a replayed change (bumping the version).
                         if open_files.acquire(s, i) {
                             added += 1;
                         }
-                    })?;
+                    },
+                    |node| tally.count(node),
+                )?;
+                tally.nodes_loaded();
                 self.version = self.version.wrapping_add(added);
                 self.node_hash_bits = node_hash_bits(header.node_count);
                 return Ok(());
@@ -461,7 +488,7 @@ impl<'a> Image<'a> {
         }
     }
 
-    /// Adds use counts made by `tally_nodes`.
+    /// Adds the use counts of a [`NodeTally`].
     fn add_class_usage(&mut self, class_use: &ClassUse) {
         for (id, &[files, directories]) in class_use.iter().enumerate() {
             let id = id as u16;
@@ -532,9 +559,8 @@ mod tests {
         (usage, refs)
     }
 
-    /// The counts made beside the load (`tally_nodes`, from the records) are those a
-    /// walk over the loaded nodes makes; also for old formats, whose node list the
-    /// counting thread leaves to the walk.
+    /// The counts made as the nodes load (`NodeTally`, references added on the chunk
+    /// thread) are those a walk over the loaded nodes makes; also for old formats.
     #[test]
     fn tallies_match_a_walk_of_the_loaded_nodes() {
         for file in [
@@ -569,5 +595,45 @@ mod tests {
             image.count_class_usage();
             assert_eq!(usage_and_refs(&image), tallied, "{file}");
         }
+    }
+
+    /// `bytes` (a sectioned file) with its `CHNK` section moved right after the header.
+    fn chunks_first(bytes: &[u8]) -> Vec<u8> {
+        let mut r = Reader::new(bytes);
+        let Ok(Signature::Format(format)) = Signature::decode(&mut r) else {
+            panic!("not a sectioned file");
+        };
+        FileHeader::decode(&mut r, format).unwrap();
+        let head = r.offset() as usize;
+        let mut sections = Vec::new();
+        while r.remaining() >= 16 && r.clone().array::<16>().unwrap() != *END_MARKER {
+            let header = SectionHeader::decode(&mut r).unwrap();
+            r.sub(header.length.unwrap()).unwrap();
+            let span = header.offset as usize..r.offset() as usize;
+            sections.push((header.tag, bytes[span].to_vec()));
+        }
+        let tail = &bytes[r.offset() as usize..];
+        sections.sort_by_key(|(tag, _)| *tag != Tag::CHNK);
+        let mut out = bytes[..head].to_vec();
+        for (_, section) in &sections {
+            out.extend_from_slice(section);
+        }
+        out.extend_from_slice(tail);
+        out
+    }
+
+    /// With `CHNK` before `NODE` the loader cannot feed the chunk thread the references
+    /// in time: the walk after the load counts them, to the same result.
+    #[test]
+    fn chunks_before_nodes_count_the_same_references() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("testdata/real/namespace-rich/master/metadata.mfs");
+        let bytes = std::fs::read(&path).unwrap();
+        let reordered = chunks_first(&bytes);
+        assert_ne!(reordered, bytes);
+        let usual = usage_and_refs(&Image::load(&bytes, 0).unwrap());
+        let early = usage_and_refs(&Image::load(&reordered, 0).unwrap());
+        assert!(usual.1.iter().any(|&(_, n)| n > 0));
+        assert_eq!(early, usual);
     }
 }

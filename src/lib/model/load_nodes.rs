@@ -93,7 +93,8 @@ impl<'r, 'a, T> Window<'r, 'a, T> {
 
 /// Reads a `NODE` body into `nodes`. `legacy_header` is set for files before format 2.0,
 /// whose node list has no header. Returns the node count the header announced (a hash
-/// size hint) and, per node, the session ids of old formats' open-file lists.
+/// size hint); hands out, per node, the session ids of old formats' open-file lists
+/// (`legacy_open`) and the node itself as it is inserted (`loaded`).
 pub fn load_nodes<'a>(
     r: &mut Reader<'a>,
     version: u8,
@@ -101,6 +102,7 @@ pub fn load_nodes<'a>(
     nodes: &mut NodeTable<'a>,
     behind: &mut ReleaseBehind<'_>,
     mut legacy_open: impl FnMut(u32, u32),
+    mut loaded: impl FnMut(&Node<'a>),
 ) -> Result<NodesHeader, LoadError> {
     let header = match legacy_header {
         Some(h) => h,
@@ -174,6 +176,7 @@ pub fn load_nodes<'a>(
             parents: NO_EDGE,
             data,
         };
+        loaded(&node);
         if nodes.insert(record.inode, node).is_err() {
             return Err(LoadError::rule(
                 Tag::NODE,
