@@ -27,7 +27,8 @@ use super::hash::{bucket_order_key, hash32};
 use super::prefetch::prefetch;
 use super::radix;
 use crate::format::metadata::chunks::{self as codec, Chunk, Chunks};
-use crate::format::metadata::Encoder;
+use crate::format::metadata::encoder::EncodedSections;
+use crate::format::metadata::{Encoder, Tag};
 
 /// Bucket mask of the master's initial chunk hash (2^24 buckets).
 const BUCKET_MASK: u32 = (1 << 24) - 1;
@@ -88,6 +89,9 @@ pub struct ChunkTable {
     shadowed: HashMap<u64, Vec<ChunkEntry>>,
     live: usize,
     next_seq: u32,
+    /// The `CHNK` section encoded ahead for a store at time `.0` (see
+    /// [`ChunkTable::encode_ahead`]); dropped by every change.
+    ahead: Option<(u32, EncodedSections)>,
 }
 
 impl Default for ChunkTable {
@@ -107,7 +111,37 @@ impl ChunkTable {
             shadowed: HashMap::new(),
             live: 0,
             next_seq: 0,
+            ahead: None,
         }
+    }
+
+    /// Drops the section encoded ahead: the table changes.
+    #[inline]
+    fn changed(&mut self) {
+        self.ahead = None;
+    }
+
+    /// Encodes the `CHNK` section for a store at time `now` now, so that
+    /// [`ChunkTable::store_section`] only copies it if nothing changes meanwhile (the
+    /// load does this on its chunk thread when no changelog is expected).
+    pub fn encode_ahead(&mut self, now: u32) {
+        let sections = EncodedSections::encode(|e| self.encode_section(e, now));
+        self.ahead = Some((now, sections));
+    }
+
+    /// The whole `CHNK` section (header, [`ChunkTable::store`], length), from what
+    /// [`ChunkTable::encode_ahead`] made when it is still valid for `now`.
+    pub fn store_section(&self, e: &mut Encoder, now: u32) {
+        match &self.ahead {
+            Some((at, sections)) if *at == now => e.splice(sections),
+            _ => self.encode_section(e, now),
+        }
+    }
+
+    fn encode_section(&self, e: &mut Encoder, now: u32) {
+        e.begin_section(Tag::CHNK, codec::VERSION);
+        self.store(e, now);
+        e.end_section();
     }
 
     /// Applies a decoded `CHNK` section: sets the next id and adds every chunk in file
@@ -123,6 +157,7 @@ impl ChunkTable {
         next_chunk_id: u64,
         records: impl Iterator<Item = Chunk> + Clone,
     ) {
+        self.changed();
         self.next_chunk_id = next_chunk_id;
         if self.live == 0 && self.dense.is_empty() {
             self.plan_dense(records.clone());
@@ -287,6 +322,12 @@ impl ChunkTable {
 
     /// The (newest) chunk with this id, to change it.
     pub fn get_mut(&mut self, id: u64) -> Option<&mut ChunkEntry> {
+        self.changed();
+        self.entry_mut(id)
+    }
+
+    /// [`ChunkTable::get_mut`] for the file reference count, which is not stored.
+    fn entry_mut(&mut self, id: u64) -> Option<&mut ChunkEntry> {
         match self.dense_index(id) {
             Some(i) => self.dense.get_mut(i).filter(|c| c.seq != ABSENT),
             None => self.sparse.get_mut(&id),
@@ -311,11 +352,13 @@ impl ChunkTable {
     }
 
     pub fn set_next_chunk_id(&mut self, id: u64) {
+        self.changed();
         self.next_chunk_id = id;
     }
 
     /// Hands out the next chunk id, advancing the counter.
     pub fn take_chunk_id(&mut self) -> u64 {
+        self.changed();
         let id = self.next_chunk_id;
         self.next_chunk_id = id.wrapping_add(1);
         id
@@ -324,6 +367,7 @@ impl ChunkTable {
     /// Adds a chunk at the head of its bucket (`chunk_new`) with no file references. A
     /// chunk with the same id stays, hidden behind the new one, as in the master.
     pub fn insert(&mut self, id: u64, version: u32, locked_to: u32, arch_flag: u8) {
+        self.changed();
         let seq = self.next_seq;
         self.next_seq = self.next_seq.wrapping_add(1);
         let entry = ChunkEntry {
@@ -366,6 +410,7 @@ impl ChunkTable {
     /// Removes the (newest) chunk with this id (`chunk_delete`); an older chunk with the
     /// same id, if any, becomes visible. Returns the removed chunk.
     pub fn remove(&mut self, id: u64) -> Option<ChunkEntry> {
+        self.changed();
         let promoted = match self.shadowed.get_mut(&id) {
             Some(list) => {
                 let p = list.pop();
@@ -398,7 +443,7 @@ impl ChunkTable {
     /// One more file reference (`chunk_add_file`); `false` if there is no such chunk
     /// (the master tolerates it).
     pub fn add_file_ref(&mut self, id: u64) -> bool {
-        match self.get_mut(id) {
+        match self.entry_mut(id) {
             Some(c) => {
                 c.fcount = c.fcount.wrapping_add(1);
                 true
@@ -421,7 +466,7 @@ impl ChunkTable {
 
     /// One file reference less (`chunk_delete_file`); returns the new count.
     pub fn remove_file_ref(&mut self, id: u64) -> Result<u32, FileRefError> {
-        let c = self.get_mut(id).ok_or(FileRefError::NoChunk)?;
+        let c = self.entry_mut(id).ok_or(FileRefError::NoChunk)?;
         if c.fcount == 0 {
             return Err(FileRefError::NoReference);
         }
@@ -478,6 +523,75 @@ mod tests {
 
     fn bucket(id: u64) -> u32 {
         hash32(id as u32) & BUCKET_MASK
+    }
+
+    /// The whole `CHNK` section as [`ChunkTable::store_section`] writes it.
+    fn section_bytes(
+        t: &ChunkTable,
+        now: u32,
+    ) -> (Vec<u8>, Vec<crate::format::metadata::encoder::CrcRecord>) {
+        let mut e = Encoder::new(true);
+        t.store_section(&mut e, now);
+        e.finish()
+    }
+
+    /// A section encoded ahead is used only while nothing that is stored changed and
+    /// for the same store time; every change drops it.
+    #[test]
+    fn a_section_encoded_ahead_is_dropped_by_every_change() {
+        let base = || {
+            let mut t = ChunkTable::new();
+            for id in 1..200u64 {
+                t.insert(id, 1, if id % 7 == 0 { 1000 } else { 0 }, 0);
+            }
+            t
+        };
+        type Change = Box<dyn Fn(&mut ChunkTable)>;
+        let changes: Vec<(&str, Change)> = vec![
+            ("insert", Box::new(|t| t.insert(500, 3, 0, 1))),
+            ("remove", Box::new(|t| assert!(t.remove(5).is_some()))),
+            ("get_mut", Box::new(|t| t.get_mut(9).unwrap().version = 42)),
+            ("set_next_chunk_id", Box::new(|t| t.set_next_chunk_id(777))),
+            (
+                "take_chunk_id",
+                Box::new(|t| assert_eq!(t.take_chunk_id(), 1)),
+            ),
+            (
+                "load",
+                Box::new(|t| {
+                    t.load(&Chunks {
+                        next_chunk_id: 900,
+                        chunks: vec![chunk(800, 2)],
+                    })
+                }),
+            ),
+        ];
+        let mut ahead = base();
+        ahead.encode_ahead(500);
+        assert_eq!(section_bytes(&ahead, 500), section_bytes(&base(), 500));
+        // Another store time: locks that ended before it are written as 0.
+        assert_eq!(section_bytes(&ahead, 2000), section_bytes(&base(), 2000));
+        assert_ne!(section_bytes(&ahead, 2000), section_bytes(&base(), 500));
+        // File references are not stored: counting them keeps the section.
+        assert!(ahead.add_file_ref(3));
+        assert!(ahead.ahead.is_some());
+        for (what, change) in changes {
+            let mut changed = base();
+            changed.encode_ahead(500);
+            change(&mut changed);
+            let mut fresh = base();
+            change(&mut fresh);
+            assert_eq!(
+                section_bytes(&changed, 500),
+                section_bytes(&fresh, 500),
+                "{what}"
+            );
+            assert_ne!(
+                section_bytes(&fresh, 500),
+                section_bytes(&base(), 500),
+                "{what}"
+            );
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! missing inodes). Files older than format 2.0 take their sessions from a separate
 //! `sessions.mfs`, which is not read here.
 
-use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::mpsc::{channel, sync_channel, Receiver, Sender};
 
 use crate::format::metadata::file::{decode_body, for_each_section, Body, SectionInfo};
 use crate::format::metadata::header::{FileHeader, Signature, FORMAT_SECTIONS};
@@ -144,10 +144,14 @@ impl NodeTally {
         }
     }
 
-    /// The `NODE` section is loaded: the last batch goes, and the feed ends.
+    /// The `NODE` section is loaded: the last batch goes, then an empty one that says
+    /// the references are complete, and the feed ends.
     fn nodes_loaded(&mut self) {
         if let Some(to) = self.to_chunks.take() {
-            self.refs_sent = to.send(std::mem::take(&mut self.batch)).is_ok();
+            if !self.batch.is_empty() {
+                let _ = to.send(std::mem::take(&mut self.batch));
+            }
+            self.refs_sent = to.send(Vec::new()).is_ok();
         }
     }
 
@@ -160,9 +164,11 @@ impl NodeTally {
 }
 
 /// The chunk thread's side of [`NodeTally`]: adds the file references of each batch
-/// until the loader ends the feed.
-fn add_file_refs(table: &mut ChunkTable, batches: Receiver<Vec<u64>>) {
+/// until the loader ends the feed; whether the feed said it was complete.
+fn add_file_refs(table: &mut ChunkTable, batches: Receiver<Vec<u64>>) -> bool {
+    let mut complete = false;
     for batch in batches {
+        complete = batch.is_empty();
         for (i, &id) in batch.iter().enumerate() {
             if let Some(&ahead) = batch.get(i + CONNECT_AHEAD) {
                 table.prefetch(ahead);
@@ -170,6 +176,18 @@ fn add_file_refs(table: &mut ChunkTable, batches: Receiver<Vec<u64>>) {
             table.add_file_ref(id);
         }
     }
+    complete
+}
+
+/// The chunk thread of a load: where the `CHNK` section is, what its load gave (sent
+/// as soon as it is known, so the loader reports errors in file order), and the thread,
+/// which then adds the file references and may encode the section ahead.
+struct ChunkJob<'scope, 'a> {
+    version: u8,
+    offset: u64,
+    body: Reader<'a>,
+    loaded: Receiver<Result<u64, DecodeError>>,
+    thread: std::thread::ScopedJoinHandle<'scope, Option<ChunkTable>>,
 }
 
 impl<'a> Image<'a> {
@@ -203,15 +221,18 @@ impl<'a> Image<'a> {
     /// Loads a metadata file (any format 3.0.117 reads). `now` stands for the wall clock
     /// where the master would use it (sessions of very old files).
     pub fn load(bytes: &'a [u8], now: u32) -> Result<Self, LoadError> {
-        Image::load_releasing(bytes, now, &|_| {})
+        Image::load_releasing(bytes, now, false, &|_| {})
     }
 
     /// [`Image::load`] of a mapped file, calling `release(end)` from time to time while
     /// reading the nodes and edges: the pages wholly before byte `end` will not be read
-    /// again soon (see [`ReleaseBehind`]).
+    /// again soon (see [`ReleaseBehind`]). With `store_next`, the image is expected to be
+    /// stored at time `now` with no change in between: the chunk thread then encodes the
+    /// `CHNK` section ahead, beside the rest of the load (any change drops it again).
     pub fn load_releasing(
         bytes: &'a [u8],
         now: u32,
+        store_next: bool,
         release: &(dyn Fn(u64) + Sync),
     ) -> Result<Self, LoadError> {
         let mut behind = ReleaseBehind::new(release);
@@ -241,17 +262,36 @@ impl<'a> Image<'a> {
             // The chunks are independent of every other section: a second thread loads
             // them while this one reads the nodes and edges, then adds the file
             // references this one sends while loading the nodes (`NodeTally`). The loop
-            // below takes its result where it would have loaded the chunks itself (same
-            // section, same version), so errors come in file order as without it.
+            // below takes the load's outcome where it would have loaded the chunks itself
+            // (same section, same version), so errors come in file order as without it;
+            // the table itself is taken after the last section.
             let mut early = chunks_ahead.map(|(version, offset, body)| {
+                let (send_loaded, loaded) = sync_channel(1);
+                let chunk_body = body.clone();
                 let job = move || {
                     yield_to_critical_path();
-                    let (mut table, end) = load_chunks(version, body)?;
-                    add_file_refs(&mut table, refs);
-                    Ok::<_, DecodeError>((table, end))
+                    let (mut table, end) = match load_chunks(version, chunk_body) {
+                        Ok(loaded) => loaded,
+                        Err(e) => {
+                            let _ = send_loaded.send(Err(e));
+                            return None;
+                        }
+                    };
+                    let _ = send_loaded.send(Ok(end));
+                    if add_file_refs(&mut table, refs) && store_next {
+                        table.encode_ahead(now);
+                    }
+                    Some(table)
                 };
-                (version, offset, scope.spawn(job))
+                ChunkJob {
+                    version,
+                    offset,
+                    body,
+                    loaded,
+                    thread: scope.spawn(job),
+                }
             });
+            let mut chunk_thread = None;
             let walked = for_each_section(&mut r, &header, |info, body| -> Result<(), LoadError> {
                 let tag = if info.header.tag == Tag::LABS {
                     Tag::SCLA
@@ -271,18 +311,26 @@ impl<'a> Image<'a> {
                     other => other,
                 };
                 if tag == Tag::CHNK {
-                    let same = |&(version, offset, _): &(u8, u64, _)| {
-                        version == info.version && offset == body.offset()
+                    let same = |job: &ChunkJob<'_, '_>| {
+                        job.version == info.version && job.offset == body.offset()
                     };
-                    if let Some((_, _, handle)) = early.take_if(|job| same(job)) {
+                    if let Some(job) = early.take_if(|job| same(job)) {
                         let all_refs = tally.close();
-                        if let Ok(loaded) = handle.join() {
-                            let (table, end) = loaded.map_err(|e| in_section(e.into()))?;
-                            image.chunks = table;
-                            refs_counted = all_refs;
-                            body.skip(end.saturating_sub(body.offset()))
-                                .map_err(|e| in_section(e.into()))?;
-                            return Ok(());
+                        match job.loaded.recv() {
+                            Ok(Ok(end)) => {
+                                chunk_thread = Some((job, all_refs));
+                                return body
+                                    .skip(end.saturating_sub(body.offset()))
+                                    .map_err(|e| in_section(e.into()));
+                            }
+                            Ok(Err(e)) => {
+                                let _ = job.thread.join();
+                                return Err(in_section(e.into()));
+                            }
+                            // The thread is gone: the chunks are loaded here.
+                            Err(_) => {
+                                let _ = job.thread.join();
+                            }
                         }
                     }
                 }
@@ -291,14 +339,29 @@ impl<'a> Image<'a> {
                     .map_err(in_section)
             });
             tally.close();
-            if let Some((_, _, handle)) = early {
+            if let Some(job) = early {
                 // Not used (an error came first): wait for it, so that nothing outlives
                 // the scope unjoined.
-                let _ = handle.join();
+                let _ = job.thread.join();
             }
-            walked
+            // The tree is checked while the chunk thread may still be at work.
+            let checked = walked.and_then(|()| image.check_tree());
+            if let Some((job, all_refs)) = chunk_thread {
+                match job.thread.join() {
+                    Ok(Some(table)) => {
+                        image.chunks = table;
+                        refs_counted = all_refs;
+                    }
+                    // (A thread that failed after loading the chunks: load them again.)
+                    _ => {
+                        image.chunks = load_chunks(job.version, job.body)
+                            .map_err(|e| LoadError::Decode(e.in_section(Tag::CHNK)))?
+                            .0;
+                    }
+                }
+            }
+            checked
         })?;
-        image.check_tree()?;
         image.add_class_usage(&tally.class_use);
         if !refs_counted {
             // `NODE` came after `CHNK`, or the chunks were loaded here: a walk counts.
@@ -594,6 +657,26 @@ mod tests {
             image.connect_chunks();
             image.count_class_usage();
             assert_eq!(usage_and_refs(&image), tallied, "{file}");
+        }
+    }
+
+    /// A load told that the store comes next (the chunk thread encodes `CHNK` ahead)
+    /// stores the same file as a plain load; at another store time too.
+    #[test]
+    fn a_load_for_the_store_stores_the_same_file() {
+        for file in [
+            "testdata/real/namespace-rich/master/metadata.mfs",
+            "testdata/real/open-files-locks-sessions/master/metadata.mfs",
+            "testdata/handmade/restore-mfsm-1.6/metadata.mfs",
+        ] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+            let bytes = std::fs::read(&path).unwrap();
+            let now = 1_800_000_000;
+            let plain = Image::load(&bytes, now).unwrap();
+            let ahead = Image::load_releasing(&bytes, now, true, &|_| {}).unwrap();
+            assert!(!plain.chunks.is_empty(), "{file}");
+            assert_eq!(ahead.store(now), plain.store(now), "{file}");
+            assert_eq!(ahead.store(now + 1), plain.store(now + 1), "{file}");
         }
     }
 

@@ -4,7 +4,7 @@
 use crate::format::metadata::encoder::CrcRecord;
 use crate::format::metadata::header::{FileHeader, SIGNATURE_CURRENT};
 use crate::format::metadata::{
-    acls, chunks, chunkservers, edges, free_inodes, locks, nodes, open_files, quotas, sessions,
+    acls, chunkservers, edges, free_inodes, locks, nodes, open_files, quotas, sessions,
     storage_classes, xattrs, Encoder, Tag,
 };
 
@@ -161,7 +161,7 @@ impl Image<'_> {
                     self.store_small_sections(e);
                 }),
                 Lane::spawn(scope, LATER_LANE_IN_FLIGHT, move |e| {
-                    section(e, Tag::CHNK, chunks::VERSION, |e| self.chunks.store(e, now));
+                    self.chunks.store_section(e, now);
                 }),
             ];
             let mut written = Ok(());

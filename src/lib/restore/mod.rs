@@ -147,9 +147,16 @@ struct Changelogs {
     last_id: u64,
 }
 
-fn load<'a>(path: &Path, input: &'a InputBytes, now: u32) -> Result<Image<'a>, Error> {
+/// Loads `input`; `store_next`: no change is expected before the store at `now` (see
+/// [`Image::load_releasing`]).
+fn load<'a>(
+    path: &Path,
+    input: &'a InputBytes,
+    now: u32,
+    store_next: bool,
+) -> Result<Image<'a>, Error> {
     let release = |end: u64| input.release_pages_before(usize::try_from(end).unwrap_or(0));
-    Image::load_releasing(input, now, &release).map_err(|source| Error::Load {
+    Image::load_releasing(input, now, store_next, &release).map_err(|source| Error::Load {
         path: path.to_path_buf(),
         source,
     })
@@ -158,8 +165,13 @@ fn load<'a>(path: &Path, input: &'a InputBytes, now: u32) -> Result<Image<'a>, E
 /// [`load`] of a whole input, whose pages are released as the loader moves on, and all
 /// of them at the end: names and other values still borrow from it, and are read again
 /// from the page cache when needed.
-fn load_input<'a>(path: &Path, input: &'a InputBytes, now: u32) -> Result<Image<'a>, Error> {
-    let image = load(path, input, now)?;
+fn load_input<'a>(
+    path: &Path,
+    input: &'a InputBytes,
+    now: u32,
+    store_next: bool,
+) -> Result<Image<'a>, Error> {
+    let image = load(path, input, now, store_next)?;
     input.release_pages();
     Ok(image)
 }
@@ -194,16 +206,16 @@ fn open_named(changelogs: &[PathBuf], report: &mut dyn Report) -> Result<Changel
     Ok(Changelogs { files, last_id })
 }
 
-/// `-a`: the changelogs of `dir` that `mfsmaster -a` uses after loading an image of
-/// version `version`.
+/// `-a`: the changelogs of a data folder (`found` there) that `mfsmaster -a` uses after
+/// loading an image of version `version`.
 fn open_folder_changelogs(
-    dir: &Path,
+    found: Vec<select::FoundChangelog>,
     version: u64,
     report: &mut dyn Report,
 ) -> Result<Changelogs, Error> {
     let mut files = Vec::new();
     let mut last_id = 0;
-    for found in select::list_changelogs(dir)? {
+    for found in found {
         let file = open_changelog(&found.path, found.name, Tail::Whole)?;
         let (first, last) = file.id_range();
         let used = last >= version && first != 0;
@@ -251,7 +263,7 @@ fn replay_once<'a>(
 ) -> Result<Replayed<'a>, Error> {
     let mut image = match start.loaded {
         Some(image) => image,
-        None => load_input(start.path, start.input, now)?,
+        None => load_input(start.path, start.input, now, changelogs.files.is_empty())?,
     };
     if let Some(target) = limit.to_version {
         if target < image.version {
@@ -343,8 +355,9 @@ pub fn restore(request: &Request, report: &mut dyn Report) -> Result<Outcome, Er
             let chosen = select::choose_metadata(dir, limit.to_version, report)?;
             (metadata_path, metadata) = chosen.into_bytes()?;
             // The changelogs are chosen against the loaded version, as the master does.
-            let image = load_input(&metadata_path, &metadata, now)?;
-            changelogs = open_folder_changelogs(dir, image.version, report)?;
+            let found = select::list_changelogs(dir)?;
+            let image = load_input(&metadata_path, &metadata, now, found.is_empty())?;
+            changelogs = open_folder_changelogs(found, image.version, report)?;
             loaded = Some(image);
             if let Some(out) = output {
                 refuse_overwrite(
