@@ -157,10 +157,11 @@ pub fn store_edges(
             continue;
         };
         *top = edge.next;
-        if let (true, Some(list)) = (
-            directories.contains(nodes, edge.child),
-            children_of(edge.child),
-        ) {
+        // Only a directory's node is read: a read per entry would miss the cache.
+        if !directories.contains(nodes, edge.child) {
+            continue;
+        }
+        if let Some(list) = children_of(edge.child) {
             for (_, child_edge) in edges.iter_list(list) {
                 put_edge(e, child_edge);
             }
