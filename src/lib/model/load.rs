@@ -60,10 +60,18 @@ const MIN_EDGE_RECORD: usize = 19;
 
 /// Reserves the node and edge tables for what the file announces, and returns the
 /// regions the loader will fill, to be faulted in ahead of it (see [`super::prefault`]).
+/// Unless the store comes next (`store_next`), the node table gets room for half as
+/// many nodes again, left unfaulted: growing it during the replay would copy it whole
+/// (its slots are cache-line aligned, which `realloc` cannot move in place).
 /// Counts come from the `NODE` header (bounded by its body's length) and, for edges,
 /// one per node (bounded by the `EDGE` body's length): a directory tree has one edge
 /// per node but the root, hard links add a few, and more than that just grows the table.
-fn reserve_tables(image: &mut Image<'_>, r: &Reader<'_>, file: &FileHeader) -> Vec<Region> {
+fn reserve_tables(
+    image: &mut Image<'_>,
+    r: &Reader<'_>,
+    file: &FileHeader,
+    store_next: bool,
+) -> Vec<Region> {
     let Some((version, _, mut body)) = find_section(r, file, Tag::NODE) else {
         return Vec::new();
     };
@@ -74,7 +82,8 @@ fn reserve_tables(image: &mut Image<'_>, r: &Reader<'_>, file: &FileHeader) -> V
     let edges = find_section(r, file, Tag::EDGE).map_or(0, |(_, _, body)| {
         nodes.min(body.remaining() / MIN_EDGE_RECORD)
     });
-    image.nodes.reserve(nodes);
+    let headroom = if store_next { 0 } else { nodes / 2 };
+    image.nodes.reserve(nodes.saturating_add(headroom));
     image.edges.reserve(edges);
     vec![
         image.nodes.spare_region(nodes),
@@ -256,7 +265,7 @@ impl<'a> Image<'a> {
         let mut tally = NodeTally::new(to_chunks);
         // Whether the chunk table came from the chunk thread with every file reference.
         let mut refs_counted = false;
-        let fresh_memory = reserve_tables(&mut image, &r, &header);
+        let fresh_memory = reserve_tables(&mut image, &r, &header, store_next);
         std::thread::scope(|scope| {
             populate_behind(scope, fresh_memory);
             // The chunks are independent of every other section: a second thread loads
