@@ -24,6 +24,7 @@ use super::load_nodes::{load_edges, load_nodes, MIN_NODE_RECORD, ROOT_INODE};
 use super::nodes::{Node, NodeData, NodeType, NO_EDGE};
 use super::prefault::{populate_behind, yield_to_critical_path, Region, ReleaseBehind};
 use super::quotas::DEFAULT_GRACE_PERIOD;
+use super::xattrs::Ahead;
 use super::store_nodes::node_hash_bits;
 
 /// Inode numbers below this bound are kept in the dense node table: a bound from the
@@ -438,8 +439,12 @@ impl<'a> Image<'a> {
                 at,
             )?,
             Body::Xattrs(s) => {
+                let prefetch = |i, ahead| match ahead {
+                    Ahead::Far => nodes.prefetch_index(i),
+                    Ahead::Near => nodes.prefetch_node(i),
+                };
                 self.xattrs
-                    .load(&s, |i| nodes.contains(i), |i| nodes.prefetch_index(i), at)?
+                    .load(&s, |i| nodes.contains(i), prefetch, at)?
             }
             Body::Acls(s) => {
                 self.acls

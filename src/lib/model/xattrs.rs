@@ -38,6 +38,15 @@ pub const MAX_LIST_LEN: usize = 65536;
 const HASH_BITS: u32 = 20;
 const BUCKET_MASK: u32 = (1 << HASH_BITS) - 1;
 const XATTR_HEADER_LEN: u64 = 9;
+/// The two prefetching steps of [`XattrTable::load`]: [`Ahead::Far`] for a record
+/// `LOOKAHEAD` places ahead (e.g. the node's index entry), [`Ahead::Near`] for one half
+/// as far (e.g. the node itself, which the first step located).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ahead {
+    Far,
+    Near,
+}
+
 /// How many records ahead [`XattrTable::load`] asks for nodes.
 const LOOKAHEAD: usize = 16;
 /// End of a pair list; also marks a free inode slot.
@@ -105,17 +114,21 @@ impl<'a> XattrTable<'a> {
         &mut self,
         records: &[Xattr<'a>],
         node_exists: impl Fn(u32) -> bool,
-        prefetch_node: impl Fn(u32),
+        prefetch_node: impl Fn(u32, Ahead),
         body_offset: u64,
     ) -> Result<(), LoadError> {
         self.pairs.reserve(records.len());
         let mut at = body_offset;
         // Records come in hash order, so `node_exists` looks up nodes at random: the
-        // node of the record LOOKAHEAD places ahead is asked for early.
-        let mut ahead = records.iter().skip(LOOKAHEAD).map(|x| x.inode);
+        // node of the record LOOKAHEAD places ahead is asked for early, in two steps.
+        let mut far = records.iter().skip(LOOKAHEAD).map(|x| x.inode);
+        let mut near = records.iter().skip(LOOKAHEAD / 2).map(|x| x.inode);
         for x in records {
-            if let Some(inode) = ahead.next() {
-                prefetch_node(inode);
+            if let Some(inode) = far.next() {
+                prefetch_node(inode, Ahead::Far);
+            }
+            if let Some(inode) = near.next() {
+                prefetch_node(inode, Ahead::Near);
             }
             let record_at = at;
             at += XATTR_HEADER_LEN + x.name.len() as u64 + x.value.len() as u64;
@@ -448,7 +461,7 @@ mod tests {
         t.load(
             &[x(9, b"", b""), x(2, b"user.a", b"1")],
             |i| i != 9,
-            |_| {},
+            |_, _| {},
             0,
         )
         .unwrap();
@@ -463,7 +476,7 @@ mod tests {
             .load(
                 &[x(2, b"ab", b"xyz"), x(3, b"", b"v")],
                 |_| true,
-                |_| {},
+                |_, _| {},
                 100,
             )
             .unwrap_err();
@@ -474,11 +487,11 @@ mod tests {
         assert!(reason.contains("inode 3"), "{reason}");
         let big: &'static [u8] = Box::leak(vec![0u8; MAX_VALUE_LEN + 1].into_boxed_slice());
         assert!(XattrTable::new()
-            .load(&[x(2, b"a", big)], |_| true, |_| {}, 0)
+            .load(&[x(2, b"a", big)], |_| true, |_, _| {}, 0)
             .is_err());
         let max: &'static [u8] = &big[1..];
         assert!(XattrTable::new()
-            .load(&[x(2, b"a", max)], |_| true, |_| {}, 0)
+            .load(&[x(2, b"a", max)], |_| true, |_, _| {}, 0)
             .is_ok());
     }
 
@@ -496,7 +509,7 @@ mod tests {
                 x(3, b"z", b""),
             ],
             |_| true,
-            |_| {},
+            |_, _| {},
             0,
         )
         .unwrap();
@@ -544,7 +557,7 @@ mod tests {
     #[test]
     fn copy_and_remove() {
         let mut t = XattrTable::new();
-        t.load(&[x(1, b"a", b"1"), x(1, b"b", b"2")], |_| true, |_| {}, 0)
+        t.load(&[x(1, b"a", b"1"), x(1, b"b", b"2")], |_| true, |_, _| {}, 0)
             .unwrap();
         assert!(t.copy(1, 8));
         assert!(!t.copy(2, 9));
