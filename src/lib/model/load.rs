@@ -24,8 +24,8 @@ use super::load_nodes::{load_edges, load_nodes, MIN_NODE_RECORD, ROOT_INODE};
 use super::nodes::{Node, NodeData, NodeType, NO_EDGE};
 use super::prefault::{populate_behind, yield_to_critical_path, Region, ReleaseBehind};
 use super::quotas::DEFAULT_GRACE_PERIOD;
-use super::xattrs::Ahead;
 use super::store_nodes::node_hash_bits;
+use super::xattrs::Ahead;
 
 /// Inode numbers below this bound are kept in the dense node table: a bound from the
 /// input's size, so an absurd inode number in a small file cannot allocate much.
@@ -443,8 +443,7 @@ impl<'a> Image<'a> {
                     Ahead::Far => nodes.prefetch_index(i),
                     Ahead::Near => nodes.prefetch_node(i),
                 };
-                self.xattrs
-                    .load(&s, |i| nodes.contains(i), prefetch, at)?
+                self.xattrs.load(&s, |i| nodes.contains(i), prefetch, at)?
             }
             Body::Acls(s) => {
                 self.acls
@@ -476,27 +475,37 @@ impl<'a> Image<'a> {
             Some(_) => return Err(refuse("the root inode 1 is not a directory".into())),
             None => return Err(refuse("root node not found".into())),
         }
-        let orphan = self
-            .nodes
-            .iter()
-            .filter(|&(inode, n)| inode != ROOT_INODE && n.parents == NO_EDGE)
-            .map(|(inode, _)| inode)
-            .min();
+        // One pass over the nodes: the directory bitmap, the directories, and the
+        // lowest orphan.
+        let mut orphan: Option<u32> = None;
+        let mut all_directories = Vec::new();
+        let directories = DirectorySet::new_visiting(&self.nodes, |inode, n| {
+            if inode != ROOT_INODE && n.parents == NO_EDGE {
+                orphan = Some(orphan.map_or(inode, |o| o.min(inode)));
+            }
+            if n.node_type == NodeType::Directory {
+                all_directories.push(inode);
+            }
+        });
         if let Some(inode) = orphan {
             return Err(refuse(format!("found orphaned inode: {inode}")));
         }
-        self.check_directories_form_a_tree().map_err(refuse)
+        self.check_directories_form_a_tree(&directories, &all_directories)
+            .map_err(refuse)
     }
 
     /// A depth-first walk over the directories from the root: reaching a directory that
     /// is still being walked is a cycle; a directory never reached hangs in a cycle of
     /// its own. (A directory with two parents is reached twice, which the master
-    /// tolerates, so we do too.)
-    fn check_directories_form_a_tree(&self) -> Result<(), String> {
+    /// tolerates, so we do too.) `all_directories` lists every directory's inode.
+    fn check_directories_form_a_tree(
+        &self,
+        directories: &DirectorySet,
+        all_directories: &[u32],
+    ) -> Result<(), String> {
         const IN_PROGRESS: u8 = 1;
         const DONE: u8 = 2;
         let mut state = InodeMarks::new(self.nodes.len());
-        let directories = DirectorySet::new(&self.nodes);
         // Each frame: a directory and the next child edge to look at.
         let first_child = |inode: u32| match self.nodes.get(inode).map(|n| &n.data) {
             Some(NodeData::Directory { children }) => children.head,
@@ -528,11 +537,10 @@ impl<'a> Image<'a> {
                 }
             }
         }
-        let unreached = self
-            .nodes
+        let unreached = all_directories
             .iter()
-            .filter(|&(inode, n)| n.node_type == NodeType::Directory && state.get(inode) == 0)
-            .map(|(inode, _)| inode)
+            .copied()
+            .filter(|&inode| state.get(inode) == 0)
             .min();
         match unreached {
             Some(inode) => Err(format!(
@@ -692,6 +700,87 @@ mod tests {
             assert_eq!(ahead.store(now), plain.store(now), "{file}");
             assert_eq!(ahead.store(now + 1), plain.store(now + 1), "{file}");
         }
+    }
+
+    /// A real capture with extra directories (inodes from 900000 up, made from its root's
+    /// record) and extra entries, re-encoded.
+    fn with_extra(dirs: &[u32], entries: &[(u32, u32, &'static [u8])]) -> Vec<u8> {
+        use crate::format::metadata::edges::Edge as EdgeRecord;
+        use crate::format::metadata::{Body, MetadataFile};
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("testdata/real/namespace-rich/master/metadata.mfs");
+        let bytes = std::fs::read(&path).unwrap();
+        let mut file = MetadataFile::decode(&bytes).unwrap();
+        let MetadataFile::Formatted { sections, .. } = &mut file else {
+            panic!("not a formatted file");
+        };
+        for section in sections.iter_mut() {
+            match &mut section.body {
+                Body::Nodes(n) => {
+                    let root = n
+                        .nodes
+                        .iter()
+                        .find(|r| r.inode == ROOT_INODE)
+                        .unwrap()
+                        .clone();
+                    for &inode in dirs {
+                        n.nodes.push(crate::format::metadata::nodes::Node {
+                            inode,
+                            ..root.clone()
+                        });
+                    }
+                    n.header.max_node_id = n.header.max_node_id.max(999_999);
+                    n.header.node_count += dirs.len() as u32;
+                }
+                Body::Edges(e) => {
+                    let next = e.next_edge_id.unwrap_or(1);
+                    for (i, &(parent, child, name)) in entries.iter().enumerate() {
+                        e.edges.push(EdgeRecord {
+                            parent,
+                            child,
+                            edge_id: next + i as u64,
+                            name,
+                        });
+                    }
+                    e.next_edge_id = Some(next + entries.len() as u64);
+                }
+                _ => {}
+            }
+        }
+        file.encode().0
+    }
+
+    fn tree_error(bytes: &[u8]) -> String {
+        match Image::load(bytes, 0) {
+            Err(LoadError::Tree { reason }) => reason,
+            Err(other) => panic!("not a tree error: {other}"),
+            Ok(_) => panic!("loaded"),
+        }
+    }
+
+    /// The checks after the sections: orphans (the lowest named), directories in a
+    /// cycle of their own (the lowest named), a directory inside itself.
+    #[test]
+    fn broken_trees_are_refused_with_the_master_s_reasons() {
+        assert!(Image::load(&with_extra(&[900_001], &[(1, 900_001, b"new")]), 0).is_ok());
+        assert_eq!(
+            tree_error(&with_extra(&[900_003, 900_002], &[])),
+            "found orphaned inode: 900002"
+        );
+        assert_eq!(
+            tree_error(&with_extra(
+                &[900_005, 900_004],
+                &[(900_005, 900_004, b"a"), (900_004, 900_005, b"b")]
+            )),
+            "directory 900004 cannot be reached from the root (a directory cycle)"
+        );
+        assert_eq!(
+            tree_error(&with_extra(
+                &[900_006],
+                &[(1, 900_006, b"d"), (900_006, 900_006, b"self")]
+            )),
+            "directory 900006 is inside itself (a directory cycle)"
+        );
     }
 
     /// `bytes` (a sectioned file) with its `CHNK` section moved right after the header.

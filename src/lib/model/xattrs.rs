@@ -557,8 +557,13 @@ mod tests {
     #[test]
     fn copy_and_remove() {
         let mut t = XattrTable::new();
-        t.load(&[x(1, b"a", b"1"), x(1, b"b", b"2")], |_| true, |_, _| {}, 0)
-            .unwrap();
+        t.load(
+            &[x(1, b"a", b"1"), x(1, b"b", b"2")],
+            |_| true,
+            |_, _| {},
+            0,
+        )
+        .unwrap();
         assert!(t.copy(1, 8));
         assert!(!t.copy(2, 9));
         assert!(!t.has(9));
