@@ -717,17 +717,10 @@ mod tests {
         for section in sections.iter_mut() {
             match &mut section.body {
                 Body::Nodes(n) => {
-                    let root = n
-                        .nodes
-                        .iter()
-                        .find(|r| r.inode == ROOT_INODE)
-                        .unwrap()
-                        .clone();
+                    let root = *n.nodes.iter().find(|r| r.inode == ROOT_INODE).unwrap();
                     for &inode in dirs {
-                        n.nodes.push(crate::format::metadata::nodes::Node {
-                            inode,
-                            ..root.clone()
-                        });
+                        n.nodes
+                            .push(crate::format::metadata::nodes::Node { inode, ..root });
                     }
                     n.header.max_node_id = n.header.max_node_id.max(999_999);
                     n.header.node_count += dirs.len() as u32;
