@@ -93,6 +93,19 @@ impl<'a> Reader<'a> {
         Ok(out)
     }
 
+    /// The next `N` bytes as an array, not consumed; `None` if fewer are left.
+    #[inline]
+    pub fn peek_array<const N: usize>(&self) -> Option<[u8; N]> {
+        let bytes = self.buf.get(self.pos..self.end)?.get(..N)?;
+        <[u8; N]>::try_from(bytes).ok()
+    }
+
+    /// Skips `len` bytes that [`Reader::peek_array`] showed are there (fewer if not).
+    #[inline]
+    pub fn advance(&mut self, len: usize) {
+        self.pos += len.min(self.remaining());
+    }
+
     #[inline]
     pub fn u8(&mut self) -> Result<u8, DecodeError> {
         Ok(u8::from_be_bytes(self.array()?))
