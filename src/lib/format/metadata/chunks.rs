@@ -29,6 +29,9 @@ pub struct Chunks {
     pub chunks: Vec<Chunk>,
 }
 
+/// A version 1.1 record: id, version, lock time, archive flag.
+const RECORD_1_1: usize = 17;
+
 /// Decodes one record, `None` at the terminator.
 #[inline]
 pub fn decode_chunk(
@@ -36,12 +39,45 @@ pub fn decode_chunk(
     version: SectionVersion,
 ) -> Result<Option<Chunk>, DecodeError> {
     let at = r.offset();
-    let c = Chunk {
+    let c = match r.peek_array::<RECORD_1_1>() {
+        // A whole version 1.1 record, read with one length check.
+        Some(b) if version >= 0x11 => {
+            r.advance(RECORD_1_1);
+            Chunk {
+                id: u64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
+                version: u32::from_be_bytes([b[8], b[9], b[10], b[11]]),
+                locked_to: u32::from_be_bytes([b[12], b[13], b[14], b[15]]),
+                arch_flag: b[16],
+            }
+        }
+        _ => read_fields(r, version)?,
+    };
+    check_record(c, at)
+}
+
+/// [`decode_chunk`] one field at a time (every version, any length left).
+#[cfg(test)]
+pub(super) fn decode_chunk_by_field(
+    r: &mut Reader<'_>,
+    version: SectionVersion,
+) -> Result<Option<Chunk>, DecodeError> {
+    let at = r.offset();
+    check_record(read_fields(r, version)?, at)
+}
+
+/// The fields of a record, one read each (every version, any length left).
+fn read_fields(r: &mut Reader<'_>, version: SectionVersion) -> Result<Chunk, DecodeError> {
+    Ok(Chunk {
         id: r.u64()?,
         version: r.u32()?,
         locked_to: r.u32()?,
         arch_flag: if version >= 0x11 { r.u8()? } else { 0 },
-    };
+    })
+}
+
+/// A record read at `at`: a chunk, or the terminator (all zero).
+#[inline]
+fn check_record(c: Chunk, at: u64) -> Result<Option<Chunk>, DecodeError> {
     if c.id != 0 {
         return Ok(Some(c));
     }

@@ -53,6 +53,39 @@ pub fn decode_edge<'a>(
     r: &mut Reader<'a>,
     version: SectionVersion,
 ) -> Result<Option<Edge<'a>>, DecodeError> {
+    if version >= 0x11 {
+        if let Some(head) = r.peek_array::<HEAD_1_1>() {
+            // The fixed part with one length check: parent, child, id, name length.
+            let parent = u32::from_be_bytes([head[0], head[1], head[2], head[3]]);
+            let child = u32::from_be_bytes([head[4], head[5], head[6], head[7]]);
+            let edge_id = u64::from_be_bytes([
+                head[8], head[9], head[10], head[11], head[12], head[13], head[14], head[15],
+            ]);
+            let nleng = u16::from_be_bytes([head[16], head[17]]);
+            r.advance(HEAD_1_1);
+            if parent == 0 && child == 0 {
+                return Ok(None);
+            }
+            let name = r.bytes(nleng.into())?;
+            return Ok(Some(Edge {
+                parent,
+                child,
+                edge_id,
+                name,
+            }));
+        }
+    }
+    decode_edge_by_field(r, version)
+}
+
+/// The fixed part of a version 1.1 record.
+const HEAD_1_1: usize = 18;
+
+/// [`decode_edge`] one field at a time (every version, any length left).
+pub(super) fn decode_edge_by_field<'a>(
+    r: &mut Reader<'a>,
+    version: SectionVersion,
+) -> Result<Option<Edge<'a>>, DecodeError> {
     let parent = r.u32()?;
     let child = r.u32()?;
     let edge_id = if version >= 0x11 { r.u64()? } else { 0 };

@@ -13,6 +13,8 @@ pub mod dump;
 pub mod edges;
 pub mod encoder;
 pub mod error;
+#[cfg(test)]
+mod fast_path_tests;
 pub mod file;
 pub mod free_inodes;
 pub mod header;

@@ -222,7 +222,7 @@ pub fn decode_node<'a>(
 }
 
 /// [`decode_node`] one field at a time (every version, any length left).
-fn decode_node_by_field<'a>(
+pub(super) fn decode_node_by_field<'a>(
     r: &mut Reader<'a>,
     version: SectionVersion,
 ) -> Result<Option<Node<'a>>, DecodeError> {
@@ -457,72 +457,4 @@ pub fn encode(e: &mut Encoder, s: &Nodes<'_>) {
         encode_node(e, node);
     }
     encode_end(e);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::format::metadata::section::SectionHeader;
-    use crate::format::metadata::Tag;
-
-    /// The one-check path for 1.4 records reads what the field-by-field path reads, to
-    /// the same offset, and fails the same way on every cut of a record.
-    #[test]
-    fn the_fast_path_agrees_with_the_field_by_field_path() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("testdata/real/namespace-rich/master/metadata.mfs");
-        let bytes = std::fs::read(&path).unwrap();
-        let mut r = Reader::new(&bytes);
-        r.advance(8 + 16);
-        let (version, mut body) = loop {
-            let header = SectionHeader::decode(&mut r).unwrap();
-            let body = r.sub(header.length.unwrap()).unwrap();
-            if header.tag == Tag::NODE {
-                break (header.version(), body);
-            }
-        };
-        assert_eq!(version, 0x14);
-        decode_header(&mut body, version).unwrap();
-        let mut records = 0;
-        loop {
-            let start = body.offset() as usize;
-            let mut fast = body.clone();
-            let mut slow = body.clone();
-            let a = decode_node(&mut fast, version);
-            let b = decode_node_by_field(&mut slow, version);
-            assert_eq!(a, b);
-            assert_eq!(fast.offset(), slow.offset());
-            let end = fast.offset() as usize;
-            for cut in start..end {
-                let part = &bytes[..cut];
-                let mut fast = Reader::new(part);
-                fast.advance(start);
-                let mut slow = fast.clone();
-                assert_eq!(
-                    decode_node(&mut fast, version),
-                    decode_node_by_field(&mut slow, version)
-                );
-            }
-            // A bad type byte, with the whole record there.
-            let mut bad = bytes[..end].to_vec();
-            bad[start] = 0x7f;
-            let mut fast = Reader::new(&bad);
-            fast.advance(start);
-            let mut slow = fast.clone();
-            let a_bad = decode_node(&mut fast, version);
-            assert!(a_bad.is_err());
-            assert_eq!(a_bad, decode_node_by_field(&mut slow, version));
-            body = fast_forward(body, end - start);
-            match a.unwrap() {
-                Some(_) => records += 1,
-                None => break,
-            }
-        }
-        assert!(records > 10);
-    }
-
-    fn fast_forward(mut r: Reader<'_>, n: usize) -> Reader<'_> {
-        r.advance(n);
-        r
-    }
 }
