@@ -147,10 +147,12 @@ pub fn encode_header(e: &mut Encoder, next_chunk_id: u64) {
 #[inline]
 pub fn encode_chunk(e: &mut Encoder, c: &Chunk) {
     e.call(|out| {
-        out.extend_from_slice(&c.id.to_be_bytes());
-        out.extend_from_slice(&c.version.to_be_bytes());
-        out.extend_from_slice(&c.locked_to.to_be_bytes());
-        out.push(c.arch_flag);
+        let mut record = [0u8; RECORD_1_1];
+        record[0..8].copy_from_slice(&c.id.to_be_bytes());
+        record[8..12].copy_from_slice(&c.version.to_be_bytes());
+        record[12..16].copy_from_slice(&c.locked_to.to_be_bytes());
+        record[16] = c.arch_flag;
+        out.extend_from_slice(&record);
     });
 }
 

@@ -124,10 +124,13 @@ pub fn encode_header(e: &mut Encoder, next_edge_id: u64) {
 #[inline]
 pub fn encode_edge(e: &mut Encoder, edge: &Edge<'_>) {
     e.call(|out| {
-        out.extend_from_slice(&edge.parent.to_be_bytes());
-        out.extend_from_slice(&edge.child.to_be_bytes());
-        out.extend_from_slice(&edge.edge_id.to_be_bytes());
-        out.extend_from_slice(&(edge.name.len() as u16).to_be_bytes());
+        let mut head = [0u8; HEAD_1_1];
+        head[0..4].copy_from_slice(&edge.parent.to_be_bytes());
+        head[4..8].copy_from_slice(&edge.child.to_be_bytes());
+        head[8..16].copy_from_slice(&edge.edge_id.to_be_bytes());
+        head[16..18].copy_from_slice(&(edge.name.len() as u16).to_be_bytes());
+        out.reserve(HEAD_1_1 + edge.name.len());
+        out.extend_from_slice(&head);
         out.extend_from_slice(edge.name);
     });
 }

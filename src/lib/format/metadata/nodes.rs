@@ -376,17 +376,24 @@ pub fn encode_header(e: &mut Encoder, h: NodesHeader) {
 }
 
 /// The fixed 32-byte part shared by all types.
+#[inline]
 fn put_common(out: &mut Vec<u8>, n: &Node<'_>) {
-    out.push(n.node_type as u8);
-    out.extend_from_slice(&n.inode.to_be_bytes());
-    out.push(n.sclass);
-    out.push(n.eattr);
-    out.push(n.winattr);
-    out.extend_from_slice(&n.mode.to_be_bytes());
-    for v in [n.uid, n.gid, n.atime, n.mtime, n.ctime] {
-        out.extend_from_slice(&v.to_be_bytes());
+    // Built in place, then appended with one capacity check.
+    let mut head = [0u8; HEAD_1_4];
+    head[0] = n.node_type as u8;
+    head[1..5].copy_from_slice(&n.inode.to_be_bytes());
+    head[5] = n.sclass;
+    head[6] = n.eattr;
+    head[7] = n.winattr;
+    head[8..10].copy_from_slice(&n.mode.to_be_bytes());
+    for (i, v) in [n.uid, n.gid, n.atime, n.mtime, n.ctime]
+        .into_iter()
+        .enumerate()
+    {
+        head[10 + 4 * i..14 + 4 * i].copy_from_slice(&v.to_be_bytes());
     }
-    out.extend_from_slice(&n.trashtime.to_be_bytes());
+    head[30..32].copy_from_slice(&n.trashtime.to_be_bytes());
+    out.extend_from_slice(&head);
 }
 
 /// One node in 1.4 form, split into write calls as the master does. `chunks` are the
