@@ -132,9 +132,18 @@ impl ChunkTable {
     /// The whole `CHNK` section (header, [`ChunkTable::store`], length), from what
     /// [`ChunkTable::encode_ahead`] made when it is still valid for `now`.
     pub fn store_section(&self, e: &mut Encoder, now: u32) {
+        match self.encoded_ahead(now) {
+            Some(sections) => e.splice(sections),
+            None => self.encode_section(e, now),
+        }
+    }
+
+    /// The section [`ChunkTable::encode_ahead`] made, if it is still valid for a store at
+    /// `now`.
+    pub fn encoded_ahead(&self, now: u32) -> Option<&EncodedSections> {
         match &self.ahead {
-            Some((at, sections)) if *at == now => e.splice(sections),
-            _ => self.encode_section(e, now),
+            Some((at, sections)) if *at == now => Some(sections),
+            _ => None,
         }
     }
 

@@ -1,7 +1,7 @@
 //! Writing an [`Image`] as the master stores it: the sections in the master's order,
 //! each table's records in the master's order and write calls.
 
-use crate::format::metadata::encoder::CrcRecord;
+use crate::format::metadata::encoder::{CrcRecord, EncodedSections};
 use crate::format::metadata::header::{FileHeader, SIGNATURE_CURRENT};
 use crate::format::metadata::{
     acls, chunkservers, edges, free_inodes, locks, nodes, open_files, quotas, sessions,
@@ -67,6 +67,13 @@ struct Lane<'scope> {
     end: std::thread::ScopedJoinHandle<'scope, LaneEnd>,
 }
 
+/// Where a run of sections comes from: a lane encoding it, or bytes encoded before the
+/// store (written as they are, without a copy into pieces).
+enum Source<'scope, 'e> {
+    Lane(Lane<'scope>),
+    Ready(&'e EncodedSections),
+}
+
 impl<'scope> Lane<'scope> {
     /// Starts `encode` on a thread of `scope`, with at most `in_flight` pieces waiting.
     fn spawn<'env>(
@@ -111,9 +118,9 @@ impl Image<'_> {
 
     /// [`Image::store`], handing the file to `sink` in consecutive pieces as they are
     /// ready. Three threads encode consecutive runs of sections (up to `NODE`; `EDGE`
-    /// to `CSDB`; `CHNK`) while the calling thread passes finished pieces to `sink` in
-    /// file order, so writing overlaps encoding; each keeps at most a few pieces
-    /// waiting. The bytes and records are those of [`Image::store`]: each section is
+    /// to `CSDB`; `CHNK`, unless the load encoded it ahead: then its bytes are written
+    /// as they are) while the calling thread passes finished pieces to `sink` in file
+    /// order, so writing overlaps encoding; each keeps at most a few pieces waiting. The bytes and records are those of [`Image::store`]: each section is
     /// encoded by one encoder, and the length fields of sections handed over before
     /// they ended are patched in at the end. A `sink` error stops the writing and is
     /// returned.
@@ -160,16 +167,31 @@ impl Image<'_> {
                     release();
                     self.store_small_sections(e);
                 }),
-                Lane::spawn(scope, LATER_LANE_IN_FLIGHT, move |e| {
-                    self.chunks.store_section(e, now);
-                }),
             ];
+            let chunks = match self.chunks.encoded_ahead(now) {
+                Some(encoded) => Source::Ready(encoded),
+                None => Source::Lane(Lane::spawn(scope, LATER_LANE_IN_FLIGHT, move |e| {
+                    self.chunks.store_section(e, now);
+                })),
+            };
+            let sources = lanes.into_iter().map(Source::Lane).chain([chunks]);
             let mut written = Ok(());
-            let mut starts = Vec::with_capacity(lanes.len());
+            let mut starts = Vec::with_capacity(3);
             let mut at = 0u64;
-            let mut ends = Vec::with_capacity(lanes.len());
-            for lane in lanes {
+            let mut ends = Vec::with_capacity(3);
+            for source in sources {
                 starts.push(at);
+                let lane = match source {
+                    Source::Lane(lane) => lane,
+                    Source::Ready(encoded) => {
+                        if written.is_ok() {
+                            at += encoded.len() as u64;
+                            written = sink.append(encoded.bytes());
+                        }
+                        ends.push(Ok((encoded.records().to_vec(), Vec::new())));
+                        continue;
+                    }
+                };
                 // Until the lane's sender is gone: after a failed write the pieces are
                 // still received (and dropped), so that no encoder waits forever.
                 for bytes in &lane.pieces {

@@ -28,6 +28,16 @@ impl EncodedSections {
         EncodedSections { bytes, records }
     }
 
+    /// The bytes of the sections.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Their `metadata.crc` records.
+    pub fn records(&self) -> &[CrcRecord] {
+        &self.records
+    }
+
     /// Their length in bytes.
     pub fn len(&self) -> usize {
         self.bytes.len()
