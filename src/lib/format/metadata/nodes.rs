@@ -259,7 +259,32 @@ pub(super) fn decode_node_by_field<'a>(
     } else {
         r.u16()?
     };
-    let data = match node_type {
+    let data = decode_data(r, node_type, version)?;
+    Ok(Some(Node {
+        node_type,
+        inode,
+        sclass,
+        eattr,
+        winattr,
+        mode,
+        uid,
+        gid,
+        atime,
+        mtime,
+        ctime,
+        trashtime,
+        data,
+    }))
+}
+
+/// The type-specific part of a record of `version`, after the common fields.
+#[inline]
+fn decode_data<'a>(
+    r: &mut Reader<'a>,
+    node_type: NodeType,
+    version: SectionVersion,
+) -> Result<NodeData<'a>, DecodeError> {
+    Ok(match node_type {
         NodeType::Directory | NodeType::Fifo | NodeType::Socket => NodeData::None,
         NodeType::BlockDev | NodeType::CharDev => NodeData::Device { rdev: r.u32()? },
         NodeType::Symlink => {
@@ -280,22 +305,7 @@ pub(super) fn decode_node_by_field<'a>(
                 legacy_sessions,
             }
         }
-    };
-    Ok(Some(Node {
-        node_type,
-        inode,
-        sclass,
-        eattr,
-        winattr,
-        mode,
-        uid,
-        gid,
-        atime,
-        mtime,
-        ctime,
-        trashtime,
-        data,
-    }))
+    })
 }
 
 /// The fixed part of a version 1.4 record: type, inode, class, eattr, winattr, mode,
@@ -323,26 +333,7 @@ fn decode_node_1_4<'a>(
     let node_type = NodeType::from_u8(type_byte)
         .ok_or_else(|| DecodeError::bad_value(r.offset(), "node type", type_byte.into()))?;
     r.advance(HEAD_1_4);
-    let data = match node_type {
-        NodeType::Directory | NodeType::Fifo | NodeType::Socket => NodeData::None,
-        NodeType::BlockDev | NodeType::CharDev => NodeData::Device { rdev: r.u32()? },
-        NodeType::Symlink => {
-            let pleng = r.u32()?;
-            NodeData::Symlink {
-                path: r.bytes(pleng.into())?,
-            }
-        }
-        NodeType::File | NodeType::Trash | NodeType::Sustained => {
-            let length = r.u64()?;
-            let chunk_count = r.u32()?;
-            let chunks = BeList::from_raw(r.bytes(u64::from(chunk_count) * 8)?);
-            NodeData::File {
-                length,
-                chunks,
-                legacy_sessions: BeList::from_raw(&[]),
-            }
-        }
-    };
+    let data = decode_data(r, node_type, 0x14)?;
     Ok(Some(Node {
         node_type,
         inode: be32(1),
