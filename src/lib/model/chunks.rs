@@ -121,21 +121,12 @@ impl ChunkTable {
         self.ahead = None;
     }
 
-    /// Encodes the `CHNK` section for a store at time `now` now, so that
-    /// [`ChunkTable::store_section`] only copies it if nothing changes meanwhile (the
-    /// load does this on its chunk thread when no changelog is expected).
+    /// Encodes the `CHNK` section for a store at time `now` now, so that the store
+    /// writes [`ChunkTable::encoded_ahead`] if nothing changes meanwhile (the load does
+    /// this on its chunk thread when no changelog is expected).
     pub fn encode_ahead(&mut self, now: u32) {
-        let sections = EncodedSections::encode(|e| self.encode_section(e, now));
+        let sections = EncodedSections::encode(|e| self.store_section(e, now));
         self.ahead = Some((now, sections));
-    }
-
-    /// The whole `CHNK` section (header, [`ChunkTable::store`], length), from what
-    /// [`ChunkTable::encode_ahead`] made when it is still valid for `now`.
-    pub fn store_section(&self, e: &mut Encoder, now: u32) {
-        match self.encoded_ahead(now) {
-            Some(sections) => e.splice(sections),
-            None => self.encode_section(e, now),
-        }
     }
 
     /// The section [`ChunkTable::encode_ahead`] made, if it is still valid for a store at
@@ -147,7 +138,8 @@ impl ChunkTable {
         }
     }
 
-    fn encode_section(&self, e: &mut Encoder, now: u32) {
+    /// The whole `CHNK` section: header, [`ChunkTable::store`], length.
+    pub fn store_section(&self, e: &mut Encoder, now: u32) {
         e.begin_section(Tag::CHNK, codec::VERSION);
         self.store(e, now);
         e.end_section();
@@ -544,8 +536,8 @@ mod tests {
         e.finish()
     }
 
-    /// A section encoded ahead is used only while nothing that is stored changed and
-    /// for the same store time; every change drops it.
+    /// The section encoded ahead is the section, with its crc records, for the store
+    /// time it was made for only; every change drops it.
     #[test]
     fn a_section_encoded_ahead_is_dropped_by_every_change() {
         let base = || {
@@ -575,26 +567,26 @@ mod tests {
                 }),
             ),
         ];
+        let ahead_of = |t: &ChunkTable, now| {
+            t.encoded_ahead(now)
+                .map(|s| (s.bytes().to_vec(), s.records().to_vec()))
+        };
         let mut ahead = base();
         ahead.encode_ahead(500);
-        assert_eq!(section_bytes(&ahead, 500), section_bytes(&base(), 500));
+        assert_eq!(ahead_of(&ahead, 500), Some(section_bytes(&base(), 500)));
         // Another store time: locks that ended before it are written as 0.
-        assert_eq!(section_bytes(&ahead, 2000), section_bytes(&base(), 2000));
-        assert_ne!(section_bytes(&ahead, 2000), section_bytes(&base(), 500));
+        assert_eq!(ahead_of(&ahead, 2000), None);
+        assert_ne!(section_bytes(&base(), 2000), section_bytes(&base(), 500));
         // File references are not stored: counting them keeps the section.
         assert!(ahead.add_file_ref(3));
-        assert!(ahead.ahead.is_some());
+        assert_eq!(ahead_of(&ahead, 500), Some(section_bytes(&base(), 500)));
         for (what, change) in changes {
             let mut changed = base();
             changed.encode_ahead(500);
             change(&mut changed);
+            assert_eq!(ahead_of(&changed, 500), None, "{what}");
             let mut fresh = base();
             change(&mut fresh);
-            assert_eq!(
-                section_bytes(&changed, 500),
-                section_bytes(&fresh, 500),
-                "{what}"
-            );
             assert_ne!(
                 section_bytes(&fresh, 500),
                 section_bytes(&base(), 500),

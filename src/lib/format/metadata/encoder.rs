@@ -10,7 +10,8 @@ use super::section::{version_field, SectionVersion, Tag, END_MARKER, UNKNOWN_LEN
 /// One `(tag, value)` record of `metadata.crc`.
 pub type CrcRecord = (Tag, u32);
 
-/// Whole sections encoded ahead of the file they go into (see [`Encoder::splice`]).
+/// Whole sections encoded ahead of the file they go into: their bytes, written as they
+/// are, and their crc records.
 #[derive(Clone, Debug, Default)]
 pub struct EncodedSections {
     bytes: Vec<u8>,
@@ -236,20 +237,6 @@ impl Encoder {
         }
     }
 
-    /// Appends whole sections encoded earlier by another encoder (outside any section
-    /// here): their bytes, and their `metadata.crc` records when this encoder keeps them.
-    pub fn splice(&mut self, sections: &EncodedSections) {
-        debug_assert!(self.section.is_none(), "splice inside a section");
-        let step = self.spill.as_ref().map_or(usize::MAX, |s| s.at.max(1));
-        for part in sections.bytes.chunks(step) {
-            self.out.extend_from_slice(part);
-            self.spill_if_full();
-        }
-        if let Some(crc) = &mut self.crc {
-            crc.records.extend_from_slice(&sections.records);
-        }
-    }
-
     /// One write call of the given bytes.
     #[inline]
     pub fn put(&mut self, bytes: &[u8]) {
@@ -443,53 +430,6 @@ mod tests {
         let whole = build(false);
         assert_eq!(&whole.0[32..40], &140u64.to_be_bytes());
         assert_eq!(build(true), whole);
-    }
-
-    /// Sections encoded apart and spliced in give the bytes and crc records of encoding
-    /// them in place, spilled or not.
-    #[test]
-    fn spliced_sections_are_the_sections_encoded_in_place() {
-        let middle = |e: &mut Encoder| {
-            for (tag, n) in [(Tag::FREE, 30u8), (Tag::CHNK, 3)] {
-                e.begin_section(tag, 0x10);
-                for i in 0..n {
-                    e.put(&[i; 9]);
-                }
-                e.end_section();
-            }
-        };
-        let build = |splice: bool, spill: bool| {
-            let mut e = Encoder::new(true);
-            let pieces = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Vec<u8>>::new()));
-            if spill {
-                let p = pieces.clone();
-                e.spill_at(16, move |v| {
-                    p.lock().unwrap().push(v);
-                    Vec::new()
-                });
-            }
-            e.header(b"MFSM 2.0", &[0u8; 16]);
-            if splice {
-                let ahead = EncodedSections::encode(middle);
-                assert!(!ahead.is_empty());
-                e.splice(&ahead);
-            } else {
-                middle(&mut e);
-            }
-            e.end_marker();
-            assert!(e.take_patches().is_empty() || spill);
-            let (rest, crcs) = e.finish();
-            let mut out: Vec<u8> = pieces.lock().unwrap().concat();
-            out.extend_from_slice(&rest);
-            (out, crcs)
-        };
-        let in_place = build(false, false);
-        assert_eq!(in_place.1.len(), 4);
-        assert_eq!(build(true, false), in_place);
-        let spilled = build(true, true);
-        assert_eq!(spilled.1, in_place.1);
-        assert_eq!(spilled.0.len(), in_place.0.len());
-        assert_eq!(spilled.0, in_place.0);
     }
 
     #[test]
