@@ -92,6 +92,9 @@ pub struct ChunkTable {
     /// The `CHNK` section encoded ahead for a store at time `.0` (see
     /// [`ChunkTable::encode_ahead`]); dropped by every change.
     ahead: Option<(u32, EncodedSections)>,
+    /// The table holds the records of its one load, which came in store order (see
+    /// [`ChunkTable::encode_ahead_loaded`]); cleared by every change.
+    loaded_in_store_order: bool,
 }
 
 impl Default for ChunkTable {
@@ -112,6 +115,7 @@ impl ChunkTable {
             live: 0,
             next_seq: 0,
             ahead: None,
+            loaded_in_store_order: false,
         }
     }
 
@@ -119,6 +123,7 @@ impl ChunkTable {
     #[inline]
     fn changed(&mut self) {
         self.ahead = None;
+        self.loaded_in_store_order = false;
     }
 
     /// Encodes the `CHNK` section for a store at time `now` now, so that the store
@@ -126,6 +131,42 @@ impl ChunkTable {
     /// this on its chunk thread when no changelog is expected).
     pub fn encode_ahead(&mut self, now: u32) {
         let sections = EncodedSections::encode(|e| self.store_section(e, now));
+        self.ahead = Some((now, sections));
+    }
+
+    /// [`ChunkTable::encode_ahead`], given the records the table was loaded from (those
+    /// of its one [`ChunkTable::load_records`]). The master writes its chunks in store
+    /// order, bucket by bucket, and a load puts each record at the head of its bucket:
+    /// when the records came that way and nothing changed since the load, the section
+    /// is the records in file order with each bucket's run reversed, written in one pass
+    /// with no sort and no table lookup. Otherwise it is encoded from the table.
+    pub fn encode_ahead_loaded(&mut self, records: impl Iterator<Item = Chunk>, now: u32) {
+        if !self.loaded_in_store_order {
+            return self.encode_ahead(now);
+        }
+        let next_chunk_id = self.next_chunk_id;
+        let sections = EncodedSections::encode(|e| {
+            e.begin_section(Tag::CHNK, codec::VERSION);
+            codec::encode_header(e, next_chunk_id);
+            // The records of the bucket being read, in file order (nearly always one).
+            let mut run: Vec<Chunk> = Vec::new();
+            let mut run_bucket = 0;
+            for c in records {
+                let b = bucket_of(c.id);
+                if b != run_bucket {
+                    for r in run.drain(..).rev() {
+                        write_record(e, &r, now);
+                    }
+                    run_bucket = b;
+                }
+                run.push(c);
+            }
+            for r in run.drain(..).rev() {
+                write_record(e, &r, now);
+            }
+            codec::encode_end(e);
+            e.end_section();
+        });
         self.ahead = Some((now, sections));
     }
 
@@ -160,19 +201,26 @@ impl ChunkTable {
     ) {
         self.changed();
         self.next_chunk_id = next_chunk_id;
-        if self.live == 0 && self.dense.is_empty() {
+        let first_load = self.live == 0 && self.dense.is_empty() && self.sparse.is_empty();
+        if first_load {
             self.plan_dense(records.clone());
         }
         // Records come in hash order, so their places in the dense window are random:
         // a second cursor prefetches the place of the record LOOKAHEAD ahead.
         let mut ahead = records.clone().skip(LOOKAHEAD);
+        let mut last_bucket = 0;
+        let mut in_store_order = first_load;
         for c in records {
             if let Some(next) = ahead.next() {
                 self.prefetch(next.id);
             }
+            let b = bucket_of(c.id);
+            in_store_order &= b >= last_bucket;
+            last_bucket = b;
             // The master keeps archflag in a 1-bit field.
             self.insert(c.id, c.version, c.locked_to, c.arch_flag & 1);
         }
+        self.loaded_in_store_order = in_store_order;
     }
 
     /// Sizes the dense window for the loaded ids: all of them if they span at most
@@ -208,15 +256,13 @@ impl ChunkTable {
     pub fn store(&self, e: &mut Encoder, now: u32) {
         codec::encode_header(e, self.next_chunk_id);
         let write = |e: &mut Encoder, id: u64, c: &ChunkEntry| {
-            codec::encode_chunk(
-                e,
-                &Chunk {
-                    id,
-                    version: c.version,
-                    locked_to: if c.locked_to < now { 0 } else { c.locked_to },
-                    arch_flag: c.arch_flag,
-                },
-            );
+            let record = Chunk {
+                id,
+                version: c.version,
+                locked_to: c.locked_to,
+                arch_flag: c.arch_flag,
+            };
+            write_record(e, &record, now);
         };
         let dense = self.dense_store_order();
         let others = self.other_store_order();
@@ -256,7 +302,7 @@ impl ChunkTable {
             .filter(|(_, c)| c.seq != ABSENT)
             .map(|(i, _)| {
                 let id = self.base + i as u64;
-                (u64::from(hash32(id as u32) & BUCKET_MASK) << DENSE_INDEX_BITS) | i as u64
+                (u64::from(bucket_of(id)) << DENSE_INDEX_BITS) | i as u64
             })
             .collect();
         // Unique keys listed by index: sorting by bucket is sorting them whole.
@@ -288,8 +334,7 @@ impl ChunkTable {
 
     /// The sparse and shadowed chunks in store order, with their full sort keys.
     fn other_store_order(&self) -> Vec<(u64, u64, ChunkEntry)> {
-        let key =
-            |id: u64, c: &ChunkEntry| bucket_order_key(hash32(id as u32) & BUCKET_MASK, c.seq);
+        let key = |id: u64, c: &ChunkEntry| bucket_order_key(bucket_of(id), c.seq);
         let mut order: Vec<(u64, u64, ChunkEntry)> = self
             .sparse
             .iter()
@@ -497,6 +542,27 @@ impl ChunkTable {
     }
 }
 
+/// The master's hash bucket of chunk `id` (the store order).
+#[inline]
+fn bucket_of(id: u64) -> u32 {
+    hash32(id as u32) & BUCKET_MASK
+}
+
+/// Writes one chunk as the store does: a lock that ended before `now` is written as 0,
+/// and the archive flag as the 1-bit field the master keeps (as loaded).
+#[inline]
+fn write_record(e: &mut Encoder, c: &Chunk, now: u32) {
+    codec::encode_chunk(
+        e,
+        &Chunk {
+            id: c.id,
+            version: c.version,
+            locked_to: if c.locked_to < now { 0 } else { c.locked_to },
+            arch_flag: c.arch_flag & 1,
+        },
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -520,10 +586,6 @@ mod tests {
         let bytes = e.finish().0;
         let mut r = Reader::new(bytes.get(16..).unwrap());
         codec::decode(&mut r, codec::VERSION).unwrap()
-    }
-
-    fn bucket(id: u64) -> u32 {
-        hash32(id as u32) & BUCKET_MASK
     }
 
     /// The whole `CHNK` section as [`ChunkTable::store_section`] writes it.
@@ -595,6 +657,53 @@ mod tests {
         }
     }
 
+    /// Encoding ahead from the loaded records gives the section the table gives, for
+    /// records in store order (buckets holding several records, repeated ids, expired
+    /// and live locks, archive flags beyond the 1-bit field, ids outside the dense
+    /// window) and, through the fallback, for records in another order or a table
+    /// changed after its load.
+    #[test]
+    fn encoding_ahead_from_the_loaded_records_matches_the_table() {
+        let now = 5000;
+        let mut records: Vec<Chunk> = (1..3000u64)
+            .map(|id| Chunk {
+                id,
+                version: id as u32 % 5,
+                locked_to: [0, 10, now, now + 1][id as usize % 4],
+                arch_flag: (id % 4) as u8,
+            })
+            .collect();
+        // Ids sharing a bucket with another (the low 32 bits decide it), a repeated id,
+        // and a far outlier.
+        records.extend([1u64 << 32 | 7, 2u64 << 32 | 7, 11, 1 << 60].map(|id| chunk(id, 9)));
+        let in_store_order = {
+            let mut r = records.clone();
+            r.sort_by_key(|c| bucket_of(c.id));
+            r
+        };
+        assert!(in_store_order
+            .windows(2)
+            .any(|w| bucket_of(w[0].id) == bucket_of(w[1].id)));
+        let ahead = |records: &[Chunk], change: &dyn Fn(&mut ChunkTable)| {
+            let mut t = ChunkTable::new();
+            t.load_records(4000, records.iter().copied());
+            change(&mut t);
+            let expected = section_bytes(&t, now);
+            t.encode_ahead_loaded(records.iter().copied(), now);
+            let got = t
+                .encoded_ahead(now)
+                .map(|s| (s.bytes().to_vec(), s.records().to_vec()));
+            assert_eq!(got, Some(expected));
+            t.loaded_in_store_order
+        };
+        assert!(ahead(&in_store_order, &|_| {}));
+        assert!(!ahead(&records, &|_| {}), "file order is not store order");
+        assert!(!ahead(&in_store_order, &|t| t.insert(9999, 1, 0, 0)));
+        assert!(!ahead(&in_store_order, &|t| {
+            t.remove(5);
+        }));
+    }
+
     #[test]
     fn empty_table() {
         let s = stored(&ChunkTable::new(), 0);
@@ -630,7 +739,7 @@ mod tests {
         // Sort by bucket, newest first within a bucket (stable sort keeps file order,
         // so reverse first).
         expected.reverse();
-        expected.sort_by_key(|c| bucket(c.id));
+        expected.sort_by_key(|c| bucket_of(c.id));
         assert_eq!(s.chunks, expected);
         assert_eq!(
             s.chunks.iter().position(|c| c.id == 2 + (1 << 32)).unwrap() + 1,

@@ -9,6 +9,7 @@
 
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender};
 
+use crate::format::metadata::chunks::ChunkRecords;
 use crate::format::metadata::file::{decode_body, for_each_section, Body, SectionInfo};
 use crate::format::metadata::header::{FileHeader, Signature, FORMAT_SECTIONS};
 use crate::format::metadata::nodes::{decode_header as decode_nodes_header, NodesHeader};
@@ -94,11 +95,20 @@ fn reserve_tables(
 
 /// A `CHNK` body loaded into a table of its own (what [`Image::load`] makes of it in a
 /// blank image), and the offset where its records end.
-fn load_chunks(version: u8, mut body: Reader<'_>) -> Result<(ChunkTable, u64), DecodeError> {
+fn load_chunks(version: u8, body: Reader<'_>) -> Result<(ChunkTable, u64), DecodeError> {
+    let (table, end, _) = load_chunk_records(version, body)?;
+    Ok((table, end))
+}
+
+/// [`load_chunks`], also giving the records the table was loaded from.
+fn load_chunk_records(
+    version: u8,
+    mut body: Reader<'_>,
+) -> Result<(ChunkTable, u64, ChunkRecords<'_>), DecodeError> {
     let (next_chunk_id, records) = crate::format::metadata::chunks::scan(&mut body, version)?;
     let mut table = ChunkTable::new();
-    table.load_records(next_chunk_id, records);
-    Ok((table, body.offset()))
+    table.load_records(next_chunk_id, records.clone());
+    Ok((table, body.offset(), records))
 }
 
 /// Nodes of each storage class, `[files, directories]` by class id.
@@ -280,7 +290,7 @@ impl<'a> Image<'a> {
                 let chunk_body = body.clone();
                 let job = move || {
                     yield_to_critical_path();
-                    let (mut table, end) = match load_chunks(version, chunk_body) {
+                    let (mut table, end, records) = match load_chunk_records(version, chunk_body) {
                         Ok(loaded) => loaded,
                         Err(e) => {
                             let _ = send_loaded.send(Err(e));
@@ -289,7 +299,7 @@ impl<'a> Image<'a> {
                     };
                     let _ = send_loaded.send(Ok(end));
                     if add_file_refs(&mut table, refs) && store_next {
-                        table.encode_ahead(now);
+                        table.encode_ahead_loaded(records, now);
                     }
                     Some(table)
                 };
