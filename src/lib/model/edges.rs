@@ -50,6 +50,9 @@ pub struct EdgeTable<'a> {
     pub sustained: Vec<EdgeList>,
     /// The next edge id to hand out (ids count down).
     pub next_edge_id: u64,
+    /// Every directory list was only ever appended to, each with a slot above its tail,
+    /// and nothing was unlinked (see [`EdgeTable::in_slot_order_of_lists`]).
+    appended_only: bool,
 }
 
 impl Default for EdgeTable<'_> {
@@ -60,6 +63,7 @@ impl Default for EdgeTable<'_> {
             trash: vec![EdgeList::default(); TRASH_BUCKETS],
             sustained: vec![EdgeList::default(); SUSTAINED_BUCKETS],
             next_edge_id: FIRST_EDGE_ID,
+            appended_only: true,
         }
     }
 }
@@ -91,6 +95,13 @@ impl<'a> EdgeTable<'a> {
     /// [`super::prefault`]).
     pub fn spare_region(&self, n: usize) -> Region {
         Region::spare(&self.slab, n)
+    }
+
+    /// Every slot (slot `i` holding edge `i`), if slot order is also the order of each
+    /// directory's list and every slot is live: true of a table as loaded, whose edges
+    /// were all appended, each to the end of its list.
+    pub fn slots_in_list_order(&self) -> Option<&[Edge<'a>]> {
+        (self.appended_only && self.free_slots.is_empty()).then_some(&self.slab[..])
     }
 
     /// Hints that edge `idx` will be read soon (see [`super::prefetch`]).
@@ -131,6 +142,7 @@ impl<'a> EdgeTable<'a> {
 
     /// Releases the slot of an edge already unlinked from every list.
     pub fn release(&mut self, idx: EdgeIdx) {
+        self.appended_only = false;
         self.free_slots.push(idx);
     }
 
@@ -148,6 +160,9 @@ impl<'a> EdgeTable<'a> {
     /// Appends `idx` at the tail of `list`.
     pub fn push_back(&mut self, list: &mut EdgeList, idx: EdgeIdx) {
         let old_tail = list.tail;
+        if old_tail != NO_EDGE && idx < old_tail {
+            self.appended_only = false;
+        }
         if let Some(e) = self.get_mut(idx) {
             e.prev = old_tail;
             e.next = NO_EDGE;
@@ -162,6 +177,10 @@ impl<'a> EdgeTable<'a> {
     /// Inserts `idx` at the head of `list`.
     pub fn push_front(&mut self, list: &mut EdgeList, idx: EdgeIdx) {
         let old_head = list.head;
+        // (Trash and sustained buckets, whose entries have no parent, may be in any order.)
+        if self.get(idx).is_some_and(|e| e.parent != 0) {
+            self.appended_only = false;
+        }
         if let Some(e) = self.get_mut(idx) {
             e.prev = NO_EDGE;
             e.next = old_head;
@@ -178,6 +197,7 @@ impl<'a> EdgeTable<'a> {
         let Some(&Edge { prev, next, .. }) = self.get(idx) else {
             return;
         };
+        self.appended_only = false;
         match self.get_mut(prev) {
             Some(p) => p.next = next,
             None => list.head = next,
@@ -238,6 +258,61 @@ mod tests {
             prev: 0,
             next: 0,
             next_parent: 0,
+        }
+    }
+
+    /// Slot order stands for list order only while every directory list was appended
+    /// to with rising slots and nothing was unlinked or released; bucket lists (no
+    /// parent) do not count.
+    #[test]
+    fn slots_are_in_list_order_until_a_list_is_reordered() {
+        let appended = || {
+            let mut t = EdgeTable::default();
+            let mut lists = [EdgeList::default(); 2];
+            for child in 2..8 {
+                let idx = t.alloc(edge(child));
+                t.push_back(&mut lists[child as usize % 2], idx);
+            }
+            let trash = t.alloc(Edge {
+                parent: 0,
+                ..edge(9)
+            });
+            let mut bucket = *t.bucket_mut(Bucket::Trash, 9);
+            t.push_front(&mut bucket, trash);
+            (t, lists)
+        };
+        let (t, _) = appended();
+        assert_eq!(t.slots_in_list_order().map(<[_]>::len), Some(7));
+        type Change = Box<dyn Fn(&mut EdgeTable<'static>, &mut [EdgeList; 2])>;
+        let changes: Vec<(&str, Change)> = vec![
+            (
+                "push_front",
+                Box::new(|t, l| {
+                    let idx = t.alloc(edge(20));
+                    t.push_front(&mut l[0], idx);
+                }),
+            ),
+            (
+                "push_back of a lower slot",
+                Box::new(|t, l| {
+                    let (x, y) = (t.alloc(edge(21)), t.alloc(edge(22)));
+                    t.push_back(&mut l[1], y);
+                    t.push_back(&mut l[1], x);
+                }),
+            ),
+            ("unlink", Box::new(|t, l| t.unlink(&mut l[0], 0))),
+            (
+                "release",
+                Box::new(|t, l| {
+                    t.unlink(&mut l[1], 1);
+                    t.release(1);
+                }),
+            ),
+        ];
+        for (what, change) in changes {
+            let (mut t, mut lists) = appended();
+            change(&mut t, &mut lists);
+            assert!(t.slots_in_list_order().is_none(), "{what}");
         }
     }
 

@@ -26,7 +26,7 @@
 
 use std::collections::VecDeque;
 
-use super::edges::EdgeTable;
+use super::edges::{Edge, EdgeTable};
 use super::nodes::EdgeIdx;
 use super::prefetch::prefetch;
 
@@ -114,6 +114,78 @@ impl NameIndex {
         }
         for (tag, parent, idx) in pending {
             index.insert_built(edges, tag, parent, idx);
+        }
+        index
+    }
+
+    /// [`NameIndex::build`] of every edge of `slab` that has a parent (`slab[i]` being
+    /// edge `i` of `edges`), in slot order, on two threads when there are at least
+    /// `min_parallel` slots. Each thread hashes half of the slab and sorts its entries
+    /// by the half of the table they go to; then each fills one half of the table,
+    /// taking the entries of the first slab half before those of the second (so that
+    /// of two edges with one key, the later still wins: they share a home slot). An
+    /// entry whose probe would leave its half of the table is put in afterwards, by
+    /// the calling thread, probing on from there as [`NameIndex::insert`] does.
+    pub fn build_from_slab(
+        edges: &EdgeTable<'_>,
+        slab: &[Edge<'_>],
+        capacity: usize,
+        min_parallel: usize,
+    ) -> Self {
+        let mut index = NameIndex::with_capacity(capacity);
+        if slab.len() < min_parallel || index.bits < 2 {
+            let entries = slab.iter().enumerate().filter(|(_, e)| e.parent != 0);
+            let entries = entries.map(|(i, e)| (e.parent, i as EdgeIdx));
+            return NameIndex::build(edges, capacity, entries);
+        }
+        let half_slots = index.slots.len() / 2;
+        let (first, second) = slab.split_at(slab.len() / 2);
+        let split = |part: &[Edge<'_>], base: usize| {
+            let mut halves: [Vec<u64>; 2] = Default::default();
+            for (i, e) in part.iter().enumerate() {
+                if e.parent != 0 {
+                    let tag = tag_of(e.parent, e.name);
+                    let half = usize::from(index.home(tag) >= half_slots);
+                    if let Some(h) = halves.get_mut(half) {
+                        h.push(pack(tag, (base + i) as EdgeIdx));
+                    }
+                }
+            }
+            halves
+        };
+        let ([a_low, a_high], [b_low, b_high]) = std::thread::scope(|scope| {
+            let second_half = scope.spawn(|| split(second, first.len()));
+            let first_half = split(first, 0);
+            (first_half, second_half.join().unwrap_or_default())
+        });
+        let bits = index.bits;
+        let (low, high) = index.slots.split_at_mut(half_slots);
+        let fill = |table: &mut [u64], offset: usize, parts: [&[u64]; 2]| {
+            // Fresh zeroed memory is mapped on the first access, and a first read
+            // maps a shared zero page that the first write must then replace, which
+            // interrupts the other thread (a TLB flush): write every slot first.
+            std::hint::black_box(&mut *table).fill(EMPTY);
+            let mut left_over = Vec::new();
+            let mut live = 0;
+            for &entry in parts.into_iter().flatten() {
+                match place_within(edges, table, offset, bits, entry) {
+                    Some(true) => live += 1,
+                    Some(false) => {}
+                    None => left_over.push(entry),
+                }
+            }
+            (live, left_over)
+        };
+        let ((live_low, left_low), (live_high, left_high)) = std::thread::scope(|scope| {
+            let upper = scope.spawn(|| fill(high, half_slots, [&a_high, &b_high]));
+            let lower = fill(low, 0, [&a_low, &b_low]);
+            (lower, upper.join().unwrap_or_default())
+        });
+        index.live = live_low + live_high;
+        for entry in left_low.into_iter().chain(left_high) {
+            if let Some(e) = edges.get(slot_edge(entry)) {
+                index.insert_tagged(edges, slot_tag(entry), e.parent, e.name, slot_edge(entry));
+            }
         }
         index
     }
@@ -365,6 +437,33 @@ impl NameIndex {
     }
 }
 
+/// Puts `entry` (a packed slot) in `table`, the part of a fresh table (no tombstones) of
+/// `1 << bits` slots that starts at slot `offset`, probing from its home slot without
+/// leaving the part: `Some(true)` for a new key, `Some(false)` for one that was there
+/// (its slot now names this entry's edge), `None` when the probe reached the part's end.
+fn place_within(
+    edges: &EdgeTable<'_>,
+    table: &mut [u64],
+    offset: usize,
+    bits: u32,
+    entry: u64,
+) -> Option<bool> {
+    let tag = slot_tag(entry);
+    let home = (tag >> (32 - bits.clamp(1, MAX_BITS))) as usize;
+    let key = edges.get(slot_edge(entry)).map(|e| (e.parent, e.name))?;
+    for slot in table.get_mut(home.checked_sub(offset)?..)? {
+        if *slot == EMPTY {
+            *slot = entry;
+            return Some(true);
+        }
+        if slot_tag(*slot) == tag && holds(edges, slot_edge(*slot), key.0, key.1) {
+            *slot = entry;
+            return Some(false);
+        }
+    }
+    None
+}
+
 /// log2 of the smallest table holding `n` entries within the load limit.
 fn bits_for(n: usize) -> u32 {
     let mut bits = MIN_BITS;
@@ -602,6 +701,65 @@ mod tests {
         for (n, &i) in names.iter().zip(&idxs).skip(960) {
             assert_eq!(index.get(&f.edges, 9, n), Some(i));
         }
+    }
+
+    /// The two-thread build from the edge slots gives the index the one-thread build
+    /// gives from the same entries in slot order: repeated names (the later wins),
+    /// entries without a parent (left out), and runs that overflow the lower half of
+    /// the table and the end of the table (put in afterwards, probing on).
+    #[test]
+    fn build_from_slab_matches_the_one_thread_build() {
+        let mut f = Fixture::new();
+        for i in 0..400u32 {
+            let n = name(format!("x{}", if i % 5 == 4 { i - 3 } else { i }));
+            f.edge(if i % 11 == 0 { 0 } else { i % 7 + 1 }, n);
+        }
+        // Sized for 450 entries: 1024 slots, halves of 512. Keys whose home is the last
+        // slot of a half must probe out of it from the second one on.
+        let home = |p: u32, n: &[u8]| (tag_of(p, n) >> 22) as usize;
+        for end in [511, 1023] {
+            let mut found = 0;
+            for j in 0.. {
+                let n = name(format!("y{j}"));
+                if home(9, n) == end {
+                    f.edge(9, n);
+                    found += 1;
+                    if found == 4 {
+                        break;
+                    }
+                }
+            }
+        }
+        let slab = f.edges.slots_in_list_order().expect("only appended");
+        let entries: Vec<(u32, EdgeIdx)> = slab
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.parent != 0)
+            .map(|(i, e)| (e.parent, i as EdgeIdx))
+            .collect();
+        let one = NameIndex::build(&f.edges, 450, entries.iter().copied());
+        let two = NameIndex::build_from_slab(&f.edges, slab, 450, 0);
+        assert_eq!(two.capacity(), 1024);
+        assert_eq!(two.len(), one.len());
+        for e in slab {
+            assert_eq!(
+                two.get(&f.edges, e.parent, e.name),
+                one.get(&f.edges, e.parent, e.name),
+                "{} {:?}",
+                e.parent,
+                e.name
+            );
+        }
+        // The overflowing runs did leave their halves.
+        let homed_at = |home: u32| {
+            let slots = two.slots.iter().enumerate();
+            slots.filter(move |&(_, &s)| is_live(s) && slot_tag(s) >> 22 == home)
+        };
+        assert!(homed_at(511).any(|(at, _)| at >= 512));
+        assert!(homed_at(1023).any(|(at, _)| at < 512));
+        // Below the threshold the one-thread build runs.
+        let small = NameIndex::build_from_slab(&f.edges, slab, 450, usize::MAX);
+        assert_eq!(small.slots, one.slots);
     }
 
     #[test]

@@ -71,27 +71,42 @@ pub enum Purged {
     Sustained,
 }
 
+/// Edges from which the name index is built on two threads (fewer: one).
+const PARALLEL_BUILD_MIN: usize = 1 << 16;
+
 impl<'a> Image<'a> {
     /// Builds what replay needs beyond the loaded tables: the name index and the inode
     /// allocator (live nodes and not-yet-released free inodes are taken).
     pub fn prepare_replay(&mut self) {
         let mut inodes = InodeAllocator::default();
-        let edges = &self.edges;
-        let entries = self.nodes.iter().flat_map(|(inode, node)| {
+        for inode in self.nodes.inodes() {
             inodes.mark_used(inode);
-            let children = match node.data {
-                NodeData::Directory { children } => children,
-                _ => Default::default(),
-            };
-            edges.iter_list(children).map(move |(idx, _)| (inode, idx))
-        });
-        // Sized once: every edge slot (trash entries and released slots included) is
-        // an upper bound on the directory entries.
-        self.names = NameIndex::build(edges, edges.len(), entries);
+        }
         for f in self.free.iter() {
             inodes.mark_used(f.inode);
         }
         self.inodes = inodes;
+        let edges = &self.edges;
+        // Sized once: every edge slot (trash entries and released slots included) is
+        // an upper bound on the directory entries.
+        self.names = match edges.slots_in_list_order() {
+            // Entries with a parent are those of the directories' lists, and each
+            // list's order (which decides between repeated names) is slot order.
+            Some(slab) => NameIndex::build_from_slab(edges, slab, edges.len(), PARALLEL_BUILD_MIN),
+            None => {
+                let lists = self
+                    .nodes
+                    .iter()
+                    .filter_map(|(inode, node)| match node.data {
+                        NodeData::Directory { children } => Some((inode, children)),
+                        _ => None,
+                    });
+                let entries = lists.flat_map(|(inode, children)| {
+                    edges.iter_list(children).map(move |(idx, _)| (inode, idx))
+                });
+                NameIndex::build(edges, edges.len(), entries)
+            }
+        };
     }
 
     /// The entry `name` in directory `parent`.

@@ -325,6 +325,17 @@ impl<'a> NodeTable<'a> {
         s.node.as_ref().map(|n| (s.inode, n))
     }
 
+    /// Every inode that has a node (from the index: no node is read).
+    pub fn inodes(&self) -> impl Iterator<Item = u32> + '_ {
+        let dense = self
+            .index
+            .iter()
+            .enumerate()
+            .filter(|(_, &slot)| slot != 0)
+            .map(|(inode, _)| inode as u32);
+        dense.chain(self.sparse.keys().copied())
+    }
+
     /// All nodes, in insertion order.
     pub fn iter(&self) -> impl Iterator<Item = (u32, &Node<'a>)> {
         self.slots
@@ -395,9 +406,15 @@ mod tests {
         assert!(t.insert(5, dir()).is_err());
         assert_eq!(t.len(), 2);
         assert_eq!(insertion_order(&t), [5, 4_000_000_000]);
+        t.insert(7, dir()).unwrap();
+        t.insert(4_000_000_001, dir()).unwrap();
         assert!(t.remove(4_000_000_000).is_some());
         assert!(t.get(4_000_000_000).is_none());
-        assert_eq!(t.iter().count(), 1);
+        assert_eq!(t.iter().count(), 3);
+        assert!(t.remove(7).is_some());
+        let mut inodes: Vec<u32> = t.inodes().collect();
+        inodes.sort_unstable();
+        assert_eq!(inodes, [5, 4_000_000_001]);
     }
 
     #[test]
