@@ -10,10 +10,12 @@ use crate::format::metadata::{DecodeError, Reader, Tag};
 
 use super::edges::{Bucket, Edge, EdgeTable, NAME_MAX, PATH_MAX};
 use super::error::LoadError;
+use super::hash::hash32;
 use super::nodes::{
     ChunkList, Node, NodeData, NodeTable, NodeType, NO_EDGE, SYMLINK_MAX, SYMLINK_TOO_LONG,
 };
 use super::prefault::ReleaseBehind;
+use super::store_nodes::node_hash_bits;
 
 /// The shortest `NODE` record of any version.
 pub const MIN_NODE_RECORD: usize = 32;
@@ -112,6 +114,16 @@ pub fn load_nodes<'a>(
     // The announced count, bounded by what the body can hold, so a lying header cannot
     // allocate much (a no-op when `Image::load` reserved already).
     nodes.reserve((header.node_count as usize).min(r.remaining() / MIN_NODE_RECORD));
+    // Whether the records come in the order the master writes them (its hash buckets
+    // ascending), which lets the store read the nodes straight along.
+    let bits = node_hash_bits(header.node_count);
+    let mask = if bits >= 32 {
+        u32::MAX
+    } else {
+        (1u32 << bits) - 1
+    };
+    let mut last_bucket = 0;
+    let mut in_bucket_order = nodes.is_empty();
     // Nodes come in hash order, so the duplicate check reads the inode index at random.
     let mut window = Window::new(r, version, decode_node);
     for _ in 0..LOOKAHEAD {
@@ -127,6 +139,9 @@ pub fn load_nodes<'a>(
             break;
         };
         behind.reached(at);
+        let bucket = hash32(record.inode) & mask;
+        in_bucket_order &= bucket >= last_bucket;
+        last_bucket = bucket;
         let sclass = if record.node_type.has_storage_class() {
             record.sclass
         } else {
@@ -184,6 +199,9 @@ pub fn load_nodes<'a>(
                 format!("inode {} appears twice", record.inode),
             ));
         }
+    }
+    if in_bucket_order {
+        nodes.mark_in_bucket_order(bits);
     }
     Ok(header)
 }

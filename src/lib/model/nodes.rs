@@ -130,6 +130,9 @@ pub struct NodeTable<'a> {
     holes: usize,
     /// Highest inode number ever allocated (stored in the file).
     pub max_node_id: u32,
+    /// The slots are in ascending bucket order of the master's node hash of this many
+    /// bits (see [`NodeTable::mark_in_bucket_order`]); cleared by every insert.
+    bucket_order_bits: Option<u32>,
 }
 
 impl<'a> NodeTable<'a> {
@@ -270,7 +273,20 @@ impl<'a> NodeTable<'a> {
             self.sparse.insert(inode, slot);
         }
         self.count += 1;
+        self.bucket_order_bits = None;
         Ok(())
+    }
+
+    /// Records that the slots, as they are now, come in ascending bucket order of the
+    /// master's node hash of `bits` bits (checked by the caller, e.g. while loading a
+    /// file the master wrote). Removals keep that order; the next insert forgets it.
+    pub fn mark_in_bucket_order(&mut self, bits: u32) {
+        self.bucket_order_bits = Some(bits);
+    }
+
+    /// Whether the slots are known to be in ascending bucket order for `bits`.
+    pub fn in_bucket_order(&self, bits: u32) -> bool {
+        self.bucket_order_bits == Some(bits)
     }
 
     /// Removes a node.

@@ -78,29 +78,51 @@ pub fn store_nodes(e: &mut Encoder, nodes: &NodeTable<'_>, hash_bits: u32, relea
     } else {
         (1u32 << hash_bits) - 1
     };
-    // The master's order: buckets ascending, the newest node first within a bucket.
-    // Slots are in insertion order (removals keep the order of the rest), so keys
-    // listed by slot need a stable sort by bucket, then each bucket's run reversed.
-    // Nodes are kept in insertion order, which for a loaded file is already the
-    // bucket order (so the sort is skipped), and the walk below is then sequential.
-    let mut order: Vec<u64> = nodes
-        .iter_slots()
-        .map(|(slot, inode, _)| node_key(hash32(inode) & mask, slot))
-        .collect();
-    if !order.is_sorted_by_key(|k| k >> 32) {
-        radix::sort_by_field(&mut order, 32, hash_bits);
-    }
-    for bucket in order.chunk_by_mut(|a, b| a >> 32 == b >> 32) {
-        bucket.reverse();
-    }
-    for (i, key) in order.into_iter().enumerate() {
-        let slot = slot_of_key(key);
-        if i % RELEASE_EVERY_RECORDS == RELEASE_EVERY_RECORDS - 1 {
+    let mut written = 0usize;
+    let mut put = |e: &mut Encoder, inode: u32, n: &Node<'_>| {
+        if written % RELEASE_EVERY_RECORDS == RELEASE_EVERY_RECORDS - 1 {
             release();
         }
-        if let Some((inode, n)) = nodes.at_slot(slot) {
-            let chunks = n.stored_chunks();
-            node_format::encode_node_with_chunks(e, &record(inode, n), chunks.iter().copied());
+        written += 1;
+        let chunks = n.stored_chunks();
+        node_format::encode_node_with_chunks(e, &record(inode, n), chunks.iter().copied());
+    };
+    // The master's order: buckets ascending, the newest node first within a bucket.
+    if nodes.in_bucket_order(hash_bits) {
+        // Slots already in bucket order (a table as loaded from the master's file):
+        // that order with each bucket's run reversed, read straight along the slots.
+        let mut run: Vec<(u32, &Node<'_>)> = Vec::new();
+        let mut run_bucket = None;
+        for (_, inode, n) in nodes.iter_slots() {
+            let bucket = hash32(inode) & mask;
+            if run_bucket != Some(bucket) {
+                for (inode, n) in run.drain(..).rev() {
+                    put(e, inode, n);
+                }
+                run_bucket = Some(bucket);
+            }
+            run.push((inode, n));
+        }
+        for (inode, n) in run.drain(..).rev() {
+            put(e, inode, n);
+        }
+    } else {
+        // Slots are in insertion order (removals keep the order of the rest), so keys
+        // listed by slot need a stable sort by bucket, then each bucket's run reversed.
+        let mut order: Vec<u64> = nodes
+            .iter_slots()
+            .map(|(slot, inode, _)| node_key(hash32(inode) & mask, slot))
+            .collect();
+        if !order.is_sorted_by_key(|k| k >> 32) {
+            radix::sort_by_field(&mut order, 32, hash_bits);
+        }
+        for bucket in order.chunk_by_mut(|a, b| a >> 32 == b >> 32) {
+            bucket.reverse();
+        }
+        for key in order {
+            if let Some((inode, n)) = nodes.at_slot(slot_of_key(key)) {
+                put(e, inode, n);
+            }
         }
     }
     node_format::encode_end(e);
@@ -174,4 +196,81 @@ pub fn store_edges(
         }
     }
     edge_format::encode_end(e);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::metadata::nodes::NodeType;
+    use crate::model::chunk_list::ChunkList;
+    use crate::model::nodes::{EdgeList, NO_EDGE};
+
+    fn node(inode: u32) -> Node<'static> {
+        let data = if inode % 3 == 0 {
+            NodeData::Directory {
+                children: EdgeList::default(),
+            }
+        } else {
+            NodeData::File {
+                length: u64::from(inode),
+                chunks: [u64::from(inode), 0, 7].into_iter().collect::<ChunkList>(),
+            }
+        };
+        Node {
+            node_type: if inode % 3 == 0 {
+                NodeType::Directory
+            } else {
+                NodeType::File
+            },
+            sclass: 1,
+            eattr: 0,
+            winattr: 0,
+            mode: 0o644,
+            uid: inode,
+            gid: 0,
+            atime: 0,
+            mtime: 0,
+            ctime: 0,
+            trashtime: 24,
+            parents: NO_EDGE,
+            data,
+        }
+    }
+
+    fn stored(t: &NodeTable<'_>, bits: u32) -> Vec<u8> {
+        let mut e = Encoder::new(true);
+        store_nodes(&mut e, t, bits, &|| {});
+        let (mut bytes, records) = e.finish();
+        bytes.extend(records.iter().flat_map(|(_, crc)| crc.to_be_bytes()));
+        bytes
+    }
+
+    /// A table whose slots are marked as in bucket order (as a load of the master's file
+    /// marks it) is stored as the sorting store would: buckets holding several nodes
+    /// are reversed, removed nodes are left out; an insert drops the mark.
+    #[test]
+    fn slots_in_bucket_order_are_stored_as_sorted_ones() {
+        // Few bits, so that most buckets hold several nodes.
+        let bits = 6;
+        let mut inodes: Vec<u32> = (1..300).collect();
+        inodes.sort_by_key(|&i| hash32(i) & ((1 << bits) - 1));
+        let table = |mark: bool| {
+            let mut t = NodeTable::new(1 << 10);
+            for &i in &inodes {
+                t.insert(i, node(i)).unwrap();
+            }
+            t.remove(inodes[10]).unwrap();
+            if mark {
+                t.mark_in_bucket_order(bits);
+            }
+            t
+        };
+        let (marked, plain) = (table(true), table(false));
+        assert!(marked.in_bucket_order(bits) && !plain.in_bucket_order(bits));
+        assert!(!marked.in_bucket_order(bits + 1));
+        assert_eq!(stored(&marked, bits), stored(&plain, bits));
+        let mut inserted = table(true);
+        inserted.insert(1000, node(1000)).unwrap();
+        assert!(!inserted.in_bucket_order(bits));
+    }
 }
