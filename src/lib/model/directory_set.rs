@@ -1,6 +1,6 @@
 //! Which inodes are directories, for walks over the directory tree.
 
-use super::nodes::{Node, NodeTable, NodeType};
+use super::nodes::{EdgeIdx, Node, NodeTable, NodeType};
 
 /// Inode numbers below this bound get a place in per-inode vectors made for one walk
 /// (inodes are dense in practice): a few times the node count, so that an absurd inode
@@ -21,17 +21,21 @@ pub struct DirectorySet {
 
 impl DirectorySet {
     pub fn new(nodes: &NodeTable<'_>) -> Self {
-        DirectorySet::new_visiting(nodes, |_, _| {})
+        DirectorySet::new_visiting(nodes, |_, _, _| {})
     }
 
-    /// [`DirectorySet::new`], handing every node to `visit` on the way (so that a
-    /// caller with its own question about all nodes makes one pass over them, not two).
-    pub fn new_visiting<'a>(nodes: &NodeTable<'a>, mut visit: impl FnMut(u32, &Node<'a>)) -> Self {
+    /// [`DirectorySet::new`], handing every node to `visit` on the way, with the head of
+    /// its parent list (so that a caller with its own question about all nodes makes
+    /// one pass over them, not two).
+    pub fn new_visiting<'a>(
+        nodes: &NodeTable<'a>,
+        mut visit: impl FnMut(u32, EdgeIdx, &Node<'a>),
+    ) -> Self {
         // Inodes beyond the window are looked up in the table.
         let limit = dense_inode_window(nodes.len());
         let mut bits = vec![0u64; limit.div_ceil(64)];
-        for (_, inode, n) in nodes.iter_slots() {
-            visit(inode, n);
+        for (slot, inode, n) in nodes.iter_slots() {
+            visit(inode, nodes.parents_at_slot(slot), n);
             if n.node_type == NodeType::Directory {
                 if let Some(word) = bits.get_mut(inode as usize / 64) {
                     *word |= 1 << (inode % 64);

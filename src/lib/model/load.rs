@@ -87,10 +87,8 @@ fn reserve_tables(
     let headroom = if store_next { 0 } else { nodes / 2 };
     image.nodes.reserve(nodes.saturating_add(headroom));
     image.edges.reserve(edges);
-    vec![
-        image.nodes.spare_region(nodes),
-        image.edges.spare_region(edges),
-    ]
+    let [slots, parents] = image.nodes.spare_regions(nodes);
+    vec![slots, image.edges.spare_region(edges), parents]
 }
 
 /// A `CHNK` body loaded into a table of its own (what [`Image::load`] makes of it in a
@@ -227,7 +225,6 @@ impl<'a> Image<'a> {
             mtime: now,
             ctime: now,
             trashtime: 24,
-            parents: NO_EDGE,
             data: NodeData::Directory {
                 children: Default::default(),
             },
@@ -489,8 +486,8 @@ impl<'a> Image<'a> {
         // lowest orphan.
         let mut orphan: Option<u32> = None;
         let mut all_directories = Vec::new();
-        let directories = DirectorySet::new_visiting(&self.nodes, |inode, n| {
-            if inode != ROOT_INODE && n.parents == NO_EDGE {
+        let directories = DirectorySet::new_visiting(&self.nodes, |inode, parents, n| {
+            if inode != ROOT_INODE && parents == NO_EDGE {
                 orphan = Some(orphan.map_or(inode, |o| o.min(inode)));
             }
             if n.node_type == NodeType::Directory {

@@ -188,7 +188,6 @@ pub fn load_nodes<'a>(
             mtime: record.mtime,
             ctime: record.ctime,
             trashtime: record.trashtime,
-            parents: NO_EDGE,
             data,
         };
         loaded(&node);
@@ -242,7 +241,7 @@ pub fn load_edges<'a>(
             nodes.prefetch_index(e.child);
         }
         if let Some(e) = window.peek(LOOKAHEAD / 2) {
-            nodes.prefetch_node(e.child);
+            nodes.prefetch_parents(e.child);
         }
         let Some((at, record)) = window.next()? else {
             break;
@@ -273,10 +272,9 @@ pub fn load_edges<'a>(
             .name
             .get(record.name.len().saturating_sub(limit)..)
             .unwrap_or_default();
-        let Some(child) = nodes.get(record.child) else {
+        if !nodes.contains(record.child) {
             return Err(refuse("child not found"));
-        };
-        let child_type = child.node_type;
+        }
         let idx = edges.alloc(Edge {
             parent: record.parent,
             child: record.child,
@@ -287,6 +285,10 @@ pub fn load_edges<'a>(
             next_parent: NO_EDGE,
         });
         if record.parent == 0 {
+            // Only here is the child's node read: other entries need its index alone.
+            let Some(child_type) = nodes.get(record.child).map(|n| n.node_type) else {
+                return Err(refuse("child not found"));
+            };
             let bucket = match child_type {
                 NodeType::Trash => Bucket::Trash,
                 NodeType::Sustained => Bucket::Sustained,
@@ -331,9 +333,8 @@ pub fn load_edges<'a>(
             *children = list;
         }
         // Prepend to the child's parent list.
-        if let Some(child) = nodes.get_mut(record.child) {
-            let old = child.parents;
-            child.parents = idx;
+        if let Some(old) = nodes.parents(record.child) {
+            nodes.set_parents(record.child, idx);
             if let Some(e) = edges.get_mut(idx) {
                 e.next_parent = old;
             }

@@ -122,10 +122,10 @@ impl<'a> Image<'a> {
             if at == ancestor {
                 return true;
             }
-            let Some(node) = self.nodes.get(at) else {
+            let Some(parents) = self.nodes.parents(at) else {
                 return false;
             };
-            match self.edges.get(node.parents) {
+            match self.edges.get(parents) {
                 Some(e) if e.parent != 0 && e.parent != at => at = e.parent,
                 _ => return false,
             }
@@ -170,9 +170,8 @@ impl<'a> Image<'a> {
 
     /// Puts `idx` at the head of `child`'s parent list.
     fn attach_parent(&mut self, child: u32, idx: EdgeIdx) {
-        if let Some(c) = self.nodes.get_mut(child) {
-            let old = c.parents;
-            c.parents = idx;
+        if let Some(old) = self.nodes.parents(child) {
+            self.nodes.set_parents(child, idx);
             if let Some(e) = self.edges.get_mut(idx) {
                 e.next_parent = old;
             }
@@ -182,14 +181,14 @@ impl<'a> Image<'a> {
     /// Takes `idx` out of `child`'s parent list.
     fn detach_parent(&mut self, child: u32, idx: EdgeIdx) {
         let next = self.edges.get(idx).map_or(NO_EDGE, |e| e.next_parent);
-        let Some(c) = self.nodes.get_mut(child) else {
+        let Some(head) = self.nodes.parents(child) else {
             return;
         };
-        if c.parents == idx {
-            c.parents = next;
+        if head == idx {
+            self.nodes.set_parents(child, next);
             return;
         }
-        let mut at = c.parents;
+        let mut at = head;
         while let Some(e) = self.edges.get(at) {
             if e.next_parent == idx {
                 if let Some(e) = self.edges.get_mut(at) {
@@ -250,7 +249,7 @@ impl<'a> Image<'a> {
         let mut guard = 0u32;
         while at != super::load_nodes::ROOT_INODE && guard <= self.nodes.len() {
             guard += 1;
-            let Some(e) = self.nodes.get(at).and_then(|n| self.edges.get(n.parents)) else {
+            let Some(e) = self.nodes.parents(at).and_then(|p| self.edges.get(p)) else {
                 break;
             };
             parts.push(e.name);
@@ -306,7 +305,7 @@ impl<'a> Image<'a> {
             Some(n) => (
                 n.node_type,
                 n.trashtime,
-                n.parents == idx && edge.next_parent == NO_EDGE,
+                self.nodes.parents(child) == Some(idx) && edge.next_parent == NO_EDGE,
             ),
             None => return,
         };
@@ -314,7 +313,7 @@ impl<'a> Image<'a> {
         let path = (last_link && node_type == NodeType::File && (trashtime > 0 || open))
             .then(|| self.path_of(idx, arena));
         self.remove_edge(ts, idx);
-        let still_linked = self.nodes.get(child).is_some_and(|n| n.parents != NO_EDGE);
+        let still_linked = self.nodes.parents(child).is_some_and(|p| p != NO_EDGE);
         if still_linked {
             return;
         }
@@ -340,7 +339,7 @@ impl<'a> Image<'a> {
     /// references, storage-class use, quota, xattrs and ACLs go, and the inode joins
     /// the free list with time `ts`.
     pub fn remove_node(&mut self, ts: u32, inode: u32) {
-        if self.nodes.get(inode).is_none_or(|n| n.parents != NO_EDGE) {
+        if self.nodes.parents(inode).is_none_or(|p| p != NO_EDGE) {
             return;
         }
         let Some(node) = self.nodes.remove(inode) else {
@@ -373,7 +372,7 @@ impl<'a> Image<'a> {
         if node.node_type != NodeType::Trash {
             return None;
         }
-        let idx = node.parents;
+        let idx = self.nodes.parents(inode).unwrap_or(NO_EDGE);
         if self.is_open(inode) {
             let mut list = *self.edges.bucket_mut(Bucket::Trash, inode);
             self.edges.unlink(&mut list, idx);
@@ -395,7 +394,7 @@ impl<'a> Image<'a> {
     /// Replaces a trash file's entry by one with a new id and `path`, at the head of its
     /// trash bucket; no time changes (`SETPATH`).
     pub fn set_trash_path(&mut self, inode: u32, path: &'a [u8]) {
-        let Some(old) = self.nodes.get(inode).map(|n| n.parents) else {
+        let Some(old) = self.nodes.parents(inode) else {
             return;
         };
         self.remove_edge(0, old);
@@ -467,7 +466,6 @@ impl<'a> Image<'a> {
             mtime: ts,
             ctime: ts,
             trashtime,
-            parents: NO_EDGE,
             data,
         };
         let _ = self.nodes.insert(inode, node);

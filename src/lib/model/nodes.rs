@@ -81,8 +81,6 @@ pub struct Node<'a> {
     pub ctime: u32,
     /// Hours.
     pub trashtime: u16,
-    /// Edges pointing to this node (linked through `Edge::next_parent`), newest first.
-    pub parents: EdgeIdx,
     pub data: NodeData<'a>,
 }
 
@@ -120,6 +118,11 @@ struct Slot<'a> {
 #[derive(Debug, Default)]
 pub struct NodeTable<'a> {
     slots: Vec<Slot<'a>>,
+    /// Per slot, the head of the node's parent list: the edges pointing to it, linked
+    /// through `Edge::next_parent`, newest first. Kept apart from the nodes, in a
+    /// small array, so that linking the loaded edges to their children (at random
+    /// places) touches it instead of the nodes.
+    parents: Vec<EdgeIdx>,
     /// `slot + 1` of each inode below `dense_limit` (0 = no node).
     index: Vec<u32>,
     /// Slots of inodes at or above `dense_limit`.
@@ -148,12 +151,16 @@ impl<'a> NodeTable<'a> {
     /// caller bounds it by the input size).
     pub fn reserve(&mut self, nodes: usize) {
         self.slots.reserve(nodes);
+        self.parents.reserve(nodes);
     }
 
     /// Where the next `nodes` insertions will be stored, if the capacity holds them (see
     /// [`super::prefault`]).
-    pub fn spare_region(&self, nodes: usize) -> Region {
-        Region::spare(&self.slots, nodes)
+    pub fn spare_regions(&self, nodes: usize) -> [Region; 2] {
+        [
+            Region::spare(&self.slots, nodes),
+            Region::spare(&self.parents, nodes),
+        ]
     }
 
     /// Raises the bound below which inodes are indexed by a vector (e.g. before replaying
@@ -223,6 +230,39 @@ impl<'a> NodeTable<'a> {
         self.slots.get_mut(slot).and_then(|s| s.node.as_mut())
     }
 
+    /// The head of `inode`'s parent list (`None`: no such node).
+    #[inline]
+    pub fn parents(&self, inode: u32) -> Option<EdgeIdx> {
+        self.parents.get(self.slot_of(inode)?).copied()
+    }
+
+    /// Sets the head of `inode`'s parent list (nothing if there is no such node).
+    #[inline]
+    pub fn set_parents(&mut self, inode: u32, head: EdgeIdx) {
+        if let Some(at) = self
+            .slot_of(inode)
+            .and_then(|slot| self.parents.get_mut(slot))
+        {
+            *at = head;
+        }
+    }
+
+    /// The head of the parent list of the node at a place given by
+    /// [`NodeTable::iter_slots`].
+    #[inline]
+    pub fn parents_at_slot(&self, slot: u32) -> EdgeIdx {
+        self.parents.get(slot as usize).copied().unwrap_or(NO_EDGE)
+    }
+
+    /// Hints that `inode`'s parent list head will be needed soon; best after
+    /// [`NodeTable::prefetch_index`] had time to work.
+    #[inline]
+    pub fn prefetch_parents(&self, inode: u32) {
+        if let Some(at) = self.slot_of(inode).and_then(|slot| self.parents.get(slot)) {
+            prefetch(at);
+        }
+    }
+
     /// Hints that `inode`'s index entry will be needed soon (see [`super::prefetch`]).
     #[inline]
     pub fn prefetch_index(&self, inode: u32) {
@@ -242,8 +282,10 @@ impl<'a> NodeTable<'a> {
         }
     }
 
+    /// Whether there is a node `inode` (the index alone says so).
+    #[inline]
     pub fn contains(&self, inode: u32) -> bool {
-        self.get(inode).is_some()
+        self.slot_of(inode).is_some()
     }
 
     /// Adds a node, last in insertion order (which decides the order of nodes sharing
@@ -267,6 +309,7 @@ impl<'a> NodeTable<'a> {
             inode,
             node: Some(node),
         });
+        self.parents.push(NO_EDGE);
         if inode < self.dense_limit {
             self.set_index(inode, slot);
         } else {
@@ -302,9 +345,13 @@ impl<'a> NodeTable<'a> {
         }
         self.count -= 1;
         self.holes += 1;
+        if let Some(at) = self.parents.get_mut(slot) {
+            *at = NO_EDGE;
+        }
         // Holes at the end are simply dropped.
         while self.slots.last().is_some_and(|s| s.node.is_none()) {
             self.slots.pop();
+            self.parents.pop();
             self.holes -= 1;
         }
         Some(removed)
@@ -312,6 +359,8 @@ impl<'a> NodeTable<'a> {
 
     /// Closes the holes left by removals (keeping the insertion order) and re-indexes.
     fn compact(&mut self) {
+        let mut kept = self.slots.iter().map(|s| s.node.is_some());
+        self.parents.retain(|_| kept.next().unwrap_or(false));
         self.slots.retain(|s| s.node.is_some());
         self.holes = 0;
         for (slot, s) in self.slots.iter().enumerate() {
@@ -383,7 +432,6 @@ mod tests {
             mtime: 0,
             ctime: 0,
             trashtime: 24,
-            parents: NO_EDGE,
             data: NodeData::Directory {
                 children: EdgeList::default(),
             },
@@ -400,6 +448,7 @@ mod tests {
         let n = COMPACT_MIN_HOLES as u32 + 1000;
         for inode in 1..=n {
             t.insert(inode, dir()).unwrap();
+            t.set_parents(inode, inode * 2);
         }
         // Remove all but every 100th node: more holes than nodes, so the next insert
         // compacts the slots.
@@ -407,6 +456,12 @@ mod tests {
             assert!(t.remove(inode).is_some());
         }
         t.insert(n + 1, dir()).unwrap();
+        // Each node keeps its parent list; a new node has none.
+        for inode in (1..=n).filter(|i| i % 100 == 0) {
+            assert_eq!(t.parents(inode), Some(inode * 2));
+        }
+        assert_eq!(t.parents(n + 1), Some(NO_EDGE));
+        assert_eq!(t.parents(1), None);
         let mut expected: Vec<u32> = (1..=n).filter(|i| i % 100 == 0).collect();
         expected.push(n + 1);
         assert_eq!(insertion_order(&t), expected);

@@ -203,7 +203,7 @@ mod tests {
     use super::*;
     use crate::format::metadata::nodes::NodeType;
     use crate::model::chunk_list::ChunkList;
-    use crate::model::nodes::{EdgeList, NO_EDGE};
+    use crate::model::nodes::EdgeList;
 
     fn node(inode: u32) -> Node<'static> {
         let data = if inode % 3 == 0 {
@@ -232,7 +232,6 @@ mod tests {
             mtime: 0,
             ctime: 0,
             trashtime: 24,
-            parents: NO_EDGE,
             data,
         }
     }

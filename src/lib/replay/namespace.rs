@@ -349,7 +349,7 @@ fn undel<'a>(r: &mut Replay<'a, '_>, ts: u32, inode: u32) -> Applied {
         Some(n) if n.node_type == NodeType::Trash => {}
         _ => return Err(Status::ENOENT),
     }
-    let trash_edge = r.image.nodes.get(inode).map_or(u32::MAX, |n| n.parents);
+    let trash_edge = r.image.nodes.parents(inode).unwrap_or(u32::MAX);
     let full: &'a [u8] = r.image.edges.get(trash_edge).map_or(&[], |e| e.name);
     let start = full.iter().position(|&b| b != b'/').unwrap_or(full.len());
     let path = full.get(start..).unwrap_or_default();
@@ -695,7 +695,14 @@ mod tests {
         assert_eq!(last, Ok(1));
         let f = image.nodes.get(2).unwrap();
         assert_eq!(f.node_type, crate::format::metadata::nodes::NodeType::Trash);
-        assert_eq!(image.edges.get(f.parents).unwrap().name, b"f");
+        assert_eq!(
+            image
+                .edges
+                .get(image.nodes.parents(2).unwrap())
+                .unwrap()
+                .name,
+            b"f"
+        );
         assert!(image.nodes.get(3).is_none());
         assert_eq!(
             image

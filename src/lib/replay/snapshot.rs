@@ -622,7 +622,7 @@ impl<'a> Snapshot<'_, 'a, '_> {
             && self
                 .image
                 .edges
-                .get(s.parents)
+                .get(self.image.nodes.parents(src).unwrap_or(NO_EDGE))
                 .is_some_and(|e| e.next_parent != NO_EDGE);
         let track_links = self.smode & PRESERVE_HARDLINKS != 0 && multi_linked;
         if track_links {
@@ -1042,7 +1042,11 @@ mod tests {
         assert_eq!(fs.lookup(copy_sub, "b"), Some(10));
         // The replaced copy went to the trash (trash time 24 h) with its path.
         assert_eq!(fs.node(9).node_type, NodeType::Trash);
-        let trash = fs.image.edges.get(fs.node(9).parents).unwrap();
+        let trash = fs
+            .image
+            .edges
+            .get(fs.image.nodes.parents(9).unwrap())
+            .unwrap();
         assert_eq!(trash.name, b"dst/sub/b");
         assert_eq!(fs.fcount(5), 2);
         assert_eq!(fs.fcount(2), 2, "the trash file keeps its reference");
