@@ -145,7 +145,10 @@ impl ChunkTable {
             return self.encode_ahead(now);
         }
         let next_chunk_id = self.next_chunk_id;
+        let records_len = self.live + self.shadowed.values().map(Vec::len).sum::<usize>();
         let sections = EncodedSections::encode(|e| {
+            // Section header, nextchunkid, the records, the end record.
+            e.reserve(16 + 8 + (records_len + 1) * codec::RECORD_LEN);
             e.begin_section(Tag::CHNK, codec::VERSION);
             codec::encode_header(e, next_chunk_id);
             // The records of the bucket being read, in file order (nearly always one).

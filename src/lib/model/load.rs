@@ -182,11 +182,9 @@ impl NodeTally {
 }
 
 /// The chunk thread's side of [`NodeTally`]: adds the file references of each batch
-/// until the loader ends the feed; whether the feed said it was complete.
-fn add_file_refs(table: &mut ChunkTable, batches: Receiver<Vec<u64>>) -> bool {
-    let mut complete = false;
+/// until the loader ends the feed (whether it was complete, the loader knows).
+fn add_file_refs(table: &mut ChunkTable, batches: Receiver<Vec<u64>>) {
     for batch in batches {
-        complete = batch.is_empty();
         for (i, &id) in batch.iter().enumerate() {
             if let Some(&ahead) = batch.get(i + CONNECT_AHEAD) {
                 table.prefetch(ahead);
@@ -194,7 +192,6 @@ fn add_file_refs(table: &mut ChunkTable, batches: Receiver<Vec<u64>>) -> bool {
             table.add_file_ref(id);
         }
     }
-    complete
 }
 
 /// The chunk thread of a load: where the `CHNK` section is, what its load gave (sent
@@ -295,9 +292,12 @@ impl<'a> Image<'a> {
                         }
                     };
                     let _ = send_loaded.send(Ok(end));
-                    if add_file_refs(&mut table, refs) && store_next {
+                    // File references are not stored: the section is encoded while the
+                    // loader is still reading the nodes (their references wait).
+                    if store_next {
                         table.encode_ahead_loaded(records, now);
                     }
+                    add_file_refs(&mut table, refs);
                     Some(table)
                 };
                 ChunkJob {

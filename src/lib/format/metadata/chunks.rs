@@ -31,6 +31,8 @@ pub struct Chunks {
 
 /// A version 1.1 record: id, version, lock time, archive flag.
 const RECORD_1_1: usize = 17;
+/// The length of a record as written (version 1.1).
+pub const RECORD_LEN: usize = RECORD_1_1;
 
 /// Decodes one record, `None` at the terminator.
 #[inline]
