@@ -51,7 +51,7 @@ pub struct EdgeTable<'a> {
     /// The next edge id to hand out (ids count down).
     pub next_edge_id: u64,
     /// Every directory list was only ever appended to, each with a slot above its tail,
-    /// and nothing was unlinked (see [`EdgeTable::in_slot_order_of_lists`]).
+    /// and nothing was unlinked (see [`EdgeTable::slots_in_list_order`]).
     appended_only: bool,
 }
 

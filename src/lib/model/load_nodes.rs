@@ -15,7 +15,7 @@ use super::nodes::{
     ChunkList, Node, NodeData, NodeTable, NodeType, NO_EDGE, SYMLINK_MAX, SYMLINK_TOO_LONG,
 };
 use super::prefault::ReleaseBehind;
-use super::store_nodes::node_hash_bits;
+use super::store_nodes::{node_hash_bits, node_hash_mask};
 
 /// The shortest `NODE` record of any version.
 pub const MIN_NODE_RECORD: usize = 32;
@@ -117,11 +117,7 @@ pub fn load_nodes<'a>(
     // Whether the records come in the order the master writes them (its hash buckets
     // ascending), which lets the store read the nodes straight along.
     let bits = node_hash_bits(header.node_count);
-    let mask = if bits >= 32 {
-        u32::MAX
-    } else {
-        (1u32 << bits) - 1
-    };
+    let mask = node_hash_mask(bits);
     let mut last_bucket = 0;
     let mut in_bucket_order = nodes.is_empty();
     // Nodes come in hash order, so the duplicate check reads the inode index at random.
@@ -333,8 +329,7 @@ pub fn load_edges<'a>(
             *children = list;
         }
         // Prepend to the child's parent list.
-        if let Some(old) = nodes.parents(record.child) {
-            nodes.set_parents(record.child, idx);
+        if let Some(old) = nodes.replace_parents(record.child, idx) {
             if let Some(e) = edges.get_mut(idx) {
                 e.next_parent = old;
             }

@@ -118,25 +118,26 @@ impl NameIndex {
         index
     }
 
-    /// [`NameIndex::build`] of every edge of `slab` that has a parent (`slab[i]` being
-    /// edge `i` of `edges`), in slot order, on two threads when there are at least
-    /// `min_parallel` slots. Each thread hashes half of the slab and sorts its entries
-    /// by the half of the table they go to; then each fills one half of the table,
-    /// taking the entries of the first slab half before those of the second (so that
-    /// of two edges with one key, the later still wins: they share a home slot). An
-    /// entry whose probe would leave its half of the table is put in afterwards, by
-    /// the calling thread, probing on from there as [`NameIndex::insert`] does.
-    pub fn build_from_slab(
+    /// [`NameIndex::build`] of every edge that has a parent, in slot order, when that is
+    /// the order of the directories' lists ([`EdgeTable::slots_in_list_order`]; else
+    /// `None`), on two threads when there are at least `min_parallel` slots. Each thread
+    /// hashes half of the slots and sorts its entries by the half of the table they go
+    /// to; then each fills one half of the table, taking the entries of the first half
+    /// of the slots before those of the second (so that of two edges with one key, the
+    /// later still wins: they share a home slot). An entry whose probe would leave its
+    /// half of the table is put in afterwards, by the calling thread, probing on from
+    /// there as [`NameIndex::insert`] does.
+    pub fn build_from_slots(
         edges: &EdgeTable<'_>,
-        slab: &[Edge<'_>],
         capacity: usize,
         min_parallel: usize,
-    ) -> Self {
+    ) -> Option<Self> {
+        let slab = edges.slots_in_list_order()?;
         let mut index = NameIndex::with_capacity(capacity);
         if slab.len() < min_parallel || index.bits < 2 {
             let entries = slab.iter().enumerate().filter(|(_, e)| e.parent != 0);
             let entries = entries.map(|(i, e)| (e.parent, i as EdgeIdx));
-            return NameIndex::build(edges, capacity, entries);
+            return Some(NameIndex::build(edges, capacity, entries));
         }
         let half_slots = index.slots.len() / 2;
         let (first, second) = slab.split_at(slab.len() / 2);
@@ -156,7 +157,7 @@ impl NameIndex {
         let ([a_low, a_high], [b_low, b_high]) = std::thread::scope(|scope| {
             let second_half = scope.spawn(|| split(second, first.len()));
             let first_half = split(first, 0);
-            (first_half, second_half.join().unwrap_or_default())
+            (first_half, joined(second_half))
         });
         let bits = index.bits;
         let (low, high) = index.slots.split_at_mut(half_slots);
@@ -179,7 +180,7 @@ impl NameIndex {
         let ((live_low, left_low), (live_high, left_high)) = std::thread::scope(|scope| {
             let upper = scope.spawn(|| fill(high, half_slots, [&a_high, &b_high]));
             let lower = fill(low, 0, [&a_low, &b_low]);
-            (lower, upper.join().unwrap_or_default())
+            (lower, joined(upper))
         });
         index.live = live_low + live_high;
         for entry in left_low.into_iter().chain(left_high) {
@@ -187,7 +188,7 @@ impl NameIndex {
                 index.insert_tagged(edges, slot_tag(entry), e.parent, e.name, slot_edge(entry));
             }
         }
-        index
+        Some(index)
     }
 
     /// Inserts an edge queued by [`NameIndex::build`].
@@ -265,8 +266,7 @@ impl NameIndex {
 
     #[inline]
     fn home(&self, tag: u32) -> usize {
-        // The top `bits` bits of the tag (`bits` is 0 only while there are no slots).
-        (tag >> (32 - self.bits.clamp(1, MAX_BITS))) as usize & self.mask()
+        home_of(tag, self.bits) & self.mask()
     }
 
     #[inline]
@@ -437,6 +437,20 @@ impl NameIndex {
     }
 }
 
+/// The home slot of `tag` in a table of `1 << bits` slots: the top `bits` bits of the
+/// tag (`bits` is 0 only while there are no slots).
+#[inline]
+fn home_of(tag: u32, bits: u32) -> usize {
+    (tag >> (32 - bits.clamp(1, MAX_BITS))) as usize
+}
+
+/// The result of a scoped thread; its panic, if it panicked, goes on in this thread.
+fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
 /// Puts `entry` (a packed slot) in `table`, the part of a fresh table (no tombstones) of
 /// `1 << bits` slots that starts at slot `offset`, probing from its home slot without
 /// leaving the part: `Some(true)` for a new key, `Some(false)` for one that was there
@@ -449,7 +463,7 @@ fn place_within(
     entry: u64,
 ) -> Option<bool> {
     let tag = slot_tag(entry);
-    let home = (tag >> (32 - bits.clamp(1, MAX_BITS))) as usize;
+    let home = home_of(tag, bits);
     let key = edges.get(slot_edge(entry)).map(|e| (e.parent, e.name))?;
     for slot in table.get_mut(home.checked_sub(offset)?..)? {
         if *slot == EMPTY {
@@ -708,7 +722,7 @@ mod tests {
     /// entries without a parent (left out), and runs that overflow the lower half of
     /// the table and the end of the table (put in afterwards, probing on).
     #[test]
-    fn build_from_slab_matches_the_one_thread_build() {
+    fn build_from_slots_matches_the_one_thread_build() {
         let mut f = Fixture::new();
         for i in 0..400u32 {
             let n = name(format!("x{}", if i % 5 == 4 { i - 3 } else { i }));
@@ -738,7 +752,7 @@ mod tests {
             .map(|(i, e)| (e.parent, i as EdgeIdx))
             .collect();
         let one = NameIndex::build(&f.edges, 450, entries.iter().copied());
-        let two = NameIndex::build_from_slab(&f.edges, slab, 450, 0);
+        let two = NameIndex::build_from_slots(&f.edges, 450, 0).unwrap();
         assert_eq!(two.capacity(), 1024);
         assert_eq!(two.len(), one.len());
         for e in slab {
@@ -758,7 +772,7 @@ mod tests {
         assert!(homed_at(511).any(|(at, _)| at >= 512));
         assert!(homed_at(1023).any(|(at, _)| at < 512));
         // Below the threshold the one-thread build runs.
-        let small = NameIndex::build_from_slab(&f.edges, slab, 450, usize::MAX);
+        let small = NameIndex::build_from_slots(&f.edges, 450, usize::MAX).unwrap();
         assert_eq!(small.slots, one.slots);
     }
 

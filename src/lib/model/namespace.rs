@@ -89,11 +89,11 @@ impl<'a> Image<'a> {
         let edges = &self.edges;
         // Sized once: every edge slot (trash entries and released slots included) is
         // an upper bound on the directory entries.
-        self.names = match edges.slots_in_list_order() {
-            // Entries with a parent are those of the directories' lists, and each
-            // list's order (which decides between repeated names) is slot order.
-            Some(slab) => NameIndex::build_from_slab(edges, slab, edges.len(), PARALLEL_BUILD_MIN),
-            None => {
+        // Entries with a parent are those of the directories' lists: in slot order when
+        // that is each list's order (which decides between repeated names), else list
+        // by list.
+        self.names = NameIndex::build_from_slots(edges, edges.len(), PARALLEL_BUILD_MIN)
+            .unwrap_or_else(|| {
                 let lists = self
                     .nodes
                     .iter()
@@ -105,8 +105,7 @@ impl<'a> Image<'a> {
                     edges.iter_list(children).map(move |(idx, _)| (inode, idx))
                 });
                 NameIndex::build(edges, edges.len(), entries)
-            }
-        };
+            });
     }
 
     /// The entry `name` in directory `parent`.
@@ -170,8 +169,7 @@ impl<'a> Image<'a> {
 
     /// Puts `idx` at the head of `child`'s parent list.
     fn attach_parent(&mut self, child: u32, idx: EdgeIdx) {
-        if let Some(old) = self.nodes.parents(child) {
-            self.nodes.set_parents(child, idx);
+        if let Some(old) = self.nodes.replace_parents(child, idx) {
             if let Some(e) = self.edges.get_mut(idx) {
                 e.next_parent = old;
             }

@@ -239,12 +239,16 @@ impl<'a> NodeTable<'a> {
     /// Sets the head of `inode`'s parent list (nothing if there is no such node).
     #[inline]
     pub fn set_parents(&mut self, inode: u32, head: EdgeIdx) {
-        if let Some(at) = self
+        self.replace_parents(inode, head);
+    }
+
+    /// [`NodeTable::set_parents`], giving back the head it replaced.
+    #[inline]
+    pub fn replace_parents(&mut self, inode: u32, head: EdgeIdx) -> Option<EdgeIdx> {
+        let at = self
             .slot_of(inode)
-            .and_then(|slot| self.parents.get_mut(slot))
-        {
-            *at = head;
-        }
+            .and_then(|slot| self.parents.get_mut(slot))?;
+        Some(std::mem::replace(at, head))
     }
 
     /// The head of the parent list of the node at a place given by

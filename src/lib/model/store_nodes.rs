@@ -19,6 +19,15 @@ pub fn node_hash_bits(count_hint: u32) -> u32 {
     (32 - count_hint.leading_zeros()).max(24)
 }
 
+/// The mask of a node hash of `bits` bits: `hash32(inode) & mask` is the bucket.
+pub fn node_hash_mask(bits: u32) -> u32 {
+    if bits >= 32 {
+        u32::MAX
+    } else {
+        (1u32 << bits) - 1
+    }
+}
+
 /// The record form of a node.
 fn record<'n>(inode: u32, n: &'n Node<'_>) -> node_format::Node<'n> {
     let data = match &n.data {
@@ -73,11 +82,7 @@ pub fn store_nodes(e: &mut Encoder, nodes: &NodeTable<'_>, hash_bits: u32, relea
             node_count: nodes.len(),
         },
     );
-    let mask = if hash_bits >= 32 {
-        u32::MAX
-    } else {
-        (1u32 << hash_bits) - 1
-    };
+    let mask = node_hash_mask(hash_bits);
     let mut written = 0usize;
     let mut put = |e: &mut Encoder, inode: u32, n: &Node<'_>| {
         if written % RELEASE_EVERY_RECORDS == RELEASE_EVERY_RECORDS - 1 {
