@@ -23,7 +23,7 @@
 
 use std::collections::HashMap;
 
-use super::hash::{bucket_order_key, hash32};
+use super::hash::{bucket_order_key, for_each_in_chain_order, hash32};
 use super::prefetch::prefetch;
 use super::radix;
 use crate::format::metadata::chunks::{self as codec, Chunk, Chunks};
@@ -151,22 +151,7 @@ impl ChunkTable {
             e.reserve(16 + 8 + (records_len + 1) * codec::RECORD_LEN);
             e.begin_section(Tag::CHNK, codec::VERSION);
             codec::encode_header(e, next_chunk_id);
-            // The records of the bucket being read, in file order (nearly always one).
-            let mut run: Vec<Chunk> = Vec::new();
-            let mut run_bucket = 0;
-            for c in records {
-                let b = bucket_of(c.id);
-                if b != run_bucket {
-                    for r in run.drain(..).rev() {
-                        write_record(e, &r, now);
-                    }
-                    run_bucket = b;
-                }
-                run.push(c);
-            }
-            for r in run.drain(..).rev() {
-                write_record(e, &r, now);
-            }
+            for_each_in_chain_order(records, |c| bucket_of(c.id), |c| write_record(e, &c, now));
             codec::encode_end(e);
             e.end_section();
         });

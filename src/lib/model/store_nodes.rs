@@ -7,7 +7,7 @@ use crate::format::metadata::Encoder;
 
 use super::directory_set::DirectorySet;
 use super::edges::{Edge, EdgeTable};
-use super::hash::hash32;
+use super::hash::{for_each_in_chain_order, hash32};
 use super::load_nodes::ROOT_INODE;
 use super::nodes::{EdgeIdx, Node, NodeData, NodeTable};
 use super::radix;
@@ -96,21 +96,11 @@ pub fn store_nodes(e: &mut Encoder, nodes: &NodeTable<'_>, hash_bits: u32, relea
     if nodes.in_bucket_order(hash_bits) {
         // Slots already in bucket order (a table as loaded from the master's file):
         // that order with each bucket's run reversed, read straight along the slots.
-        let mut run: Vec<(u32, &Node<'_>)> = Vec::new();
-        let mut run_bucket = None;
-        for (_, inode, n) in nodes.iter_slots() {
-            let bucket = hash32(inode) & mask;
-            if run_bucket != Some(bucket) {
-                for (inode, n) in run.drain(..).rev() {
-                    put(e, inode, n);
-                }
-                run_bucket = Some(bucket);
-            }
-            run.push((inode, n));
-        }
-        for (inode, n) in run.drain(..).rev() {
-            put(e, inode, n);
-        }
+        for_each_in_chain_order(
+            nodes.iter_slots().map(|(_, inode, n)| (inode, n)),
+            |&(inode, _)| hash32(inode) & mask,
+            |(inode, n)| put(e, inode, n),
+        );
     } else {
         // Slots are in insertion order (removals keep the order of the rest), so keys
         // listed by slot need a stable sort by bucket, then each bucket's run reversed.
