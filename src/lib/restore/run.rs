@@ -242,6 +242,17 @@ fn hint(image: &Image<'_>, parsed: Option<&Parsed<'_>>, step: Hint) {
         (Some(Subject::Chunk(id)), Hint::Index) => image.chunks.prefetch(id),
         _ => {}
     }
+    // The node whose names change, and the head of its list of names (kept apart from
+    // the node).
+    if let Some(inode) = line.op.renamed_node() {
+        match step {
+            Hint::Index => image.nodes.prefetch_index(inode),
+            Hint::Entry => {
+                image.nodes.prefetch_node(inode);
+                image.nodes.prefetch_parents(inode);
+            }
+        }
+    }
 }
 
 /// [`replay`] over the merged, parsed items.

@@ -515,6 +515,19 @@ impl Op<'_> {
     }
 }
 
+impl Op<'_> {
+    /// The node whose list of names this change edits, when the line says which: the
+    /// node an entry is removed from, moved, or added to as a hard link.
+    pub fn renamed_node(&self) -> Option<u32> {
+        match self {
+            Op::Unlink { inode, .. } | Op::Move { inode, .. } | Op::Link { inode, .. } => {
+                Some(*inode)
+            }
+            _ => None,
+        }
+    }
+}
+
 impl<'a> Op<'a> {
     /// The directory entry this change looks up by name first, as (parent, name).
     pub fn entry(&self) -> Option<(u32, &Escaped<'a>)> {

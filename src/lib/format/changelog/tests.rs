@@ -1086,3 +1086,12 @@ fn random_bytes_never_panic() {
         check_stable(&bytes);
     }
 }
+
+#[test]
+fn renamed_node_is_the_node_whose_names_change() {
+    assert_eq!(op("1|UNLINK(1,g):3").renamed_node(), Some(3));
+    assert_eq!(op("1|MOVE(1,a,4,b):7").renamed_node(), Some(7));
+    assert_eq!(op("1|LINK(9,1,h)").renamed_node(), Some(9));
+    assert_eq!(op("1|CREATE(1,f,1,420,18,0,0,0):2").renamed_node(), None);
+    assert_eq!(op("1|LENGTH(5,100,0)").renamed_node(), None);
+}
