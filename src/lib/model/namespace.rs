@@ -87,11 +87,10 @@ impl<'a> Image<'a> {
         }
         self.inodes = inodes;
         let edges = &self.edges;
-        // Sized once: every edge slot (trash entries and released slots included) is
-        // an upper bound on the directory entries.
-        // Entries with a parent are those of the directories' lists: in slot order when
-        // that is each list's order (which decides between repeated names), else list
-        // by list.
+        // The entries are the edges of the directories' lists: in slot order when that
+        // is each list's order (which decides between repeated names), else list by
+        // list. Sized once: every edge slot (trash entries and released slots
+        // included) is an upper bound on them.
         self.names = NameIndex::build_from_slots(edges, edges.len(), PARALLEL_BUILD_MIN)
             .unwrap_or_else(|| {
                 let lists = self
