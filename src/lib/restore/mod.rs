@@ -17,6 +17,7 @@
 //! Nothing is written when the run fails.
 
 pub mod changelog_file;
+pub mod direct_write;
 pub mod error;
 pub mod input;
 pub mod lock;

@@ -8,6 +8,8 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+use super::direct_write::Staging;
+
 /// Size of each write call to the output file.
 const WRITE_CHUNK: usize = 8 << 20;
 
@@ -21,6 +23,9 @@ pub struct AtomicFile {
     written: u64,
     /// Start of the bytes whose write-back was not started yet.
     unflushed_from: u64,
+    /// Bytes waiting for the next direct write, while the file is written around the
+    /// page cache (see [`super::direct_write`]).
+    staging: Option<Staging>,
 }
 
 /// Write-back of this many written bytes is started at once (see
@@ -51,6 +56,7 @@ impl AtomicFile {
                     return Ok(AtomicFile {
                         target: target.to_path_buf(),
                         tmp,
+                        staging: Staging::for_file(&file),
                         file: Some(file),
                         written: 0,
                         unflushed_from: 0,
@@ -64,15 +70,19 @@ impl AtomicFile {
         }
     }
 
-    /// Appends bytes (in large write calls). Every `WRITEBACK_CHUNK` bytes, the
-    /// kernel is asked to start writing them to the disk, so that the final fsync has
-    /// little left to wait for (the fsync in [`AtomicFile::commit`] still decides
-    /// durability).
+    /// Appends bytes: staged for direct writes where the file system allows them,
+    /// otherwise in large write calls through the page cache. There, every
+    /// `WRITEBACK_CHUNK` bytes, the kernel is asked to start writing them to the disk,
+    /// so that the final fsync has little left to wait for (the fsync in
+    /// [`AtomicFile::commit`] still decides durability).
     pub fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
         let file = self
             .file
             .as_mut()
             .ok_or_else(|| io::Error::other("file already closed"))?;
+        if let Some(staging) = self.staging.as_mut() {
+            return staging.append(bytes);
+        }
         for chunk in bytes.chunks(WRITE_CHUNK) {
             file.write_all(chunk)?;
             self.written += chunk.len() as u64;
@@ -95,6 +105,9 @@ impl AtomicFile {
             .file
             .as_mut()
             .ok_or_else(|| io::Error::other("file already closed"))?;
+        if let Some(staging) = self.staging.as_mut() {
+            return staging.patch(at, bytes);
+        }
         #[cfg(unix)]
         {
             use std::os::unix::fs::FileExt;
@@ -115,6 +128,9 @@ impl AtomicFile {
             .file
             .take()
             .ok_or_else(|| io::Error::other("file already closed"))?;
+        if let Some(staging) = self.staging.take() {
+            staging.finish(&file)?;
+        }
         file.sync_all()?;
         drop(file);
         fs::rename(&self.tmp, &self.target)?;
