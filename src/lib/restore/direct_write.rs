@@ -10,8 +10,9 @@
 //! Direct writes need the buffer, the file offset and the length aligned to the
 //! device's block size; [`ALIGN`] is enough for the devices in use. Each block is
 //! written whole once it fills, by a writing thread, while the caller fills the next
-//! one. What is left at the end (a partial block) and the length fields patched over
-//! bytes already handed to the writing thread are written through the page cache, after
+//! one; at the end, the last block is written up to its last aligned position. The
+//! bytes after that (fewer than [`ALIGN`]) and the length fields patched over bytes
+//! already handed to the writing thread are written through the page cache, after
 //! direct mode is turned off, just before the fsync.
 //!
 //! A file system that refuses direct mode at `fcntl` gets no staging (see
@@ -189,13 +190,26 @@ impl Staging {
         Ok(())
     }
 
-    /// Waits for the writing thread, leaves direct mode and writes the rest: the
-    /// staged tail and the kept patches, through the page cache (the caller fsyncs
-    /// next).
+    /// Hands the staged bytes up to the last aligned position to the writing thread,
+    /// waits for it, leaves direct mode and writes the rest: the last few staged bytes
+    /// and the kept patches, through the page cache (the caller fsyncs next).
     pub fn finish(mut self, file: &File) -> io::Result<()> {
+        // The last block's aligned part goes directly too (up to a block's worth of
+        // bytes the page cache would otherwise copy at the very end).
+        let aligned = self.current.len - self.current.len % ALIGN;
+        let rest = self
+            .current
+            .bytes()
+            .get(aligned..)
+            .unwrap_or_default()
+            .to_vec();
+        self.current.len = aligned;
+        if aligned > 0 {
+            self.hand_over()?;
+        }
         self.stop_writer()?;
         set_direct(file, false)?;
-        write_all_at(file, self.current.bytes(), self.at)?;
+        write_all_at(file, &rest, self.at)?;
         for (at, bytes) in &self.patches {
             write_all_at(file, bytes, *at)?;
         }
