@@ -337,6 +337,48 @@ mod tests {
         fs::remove_dir_all(d).unwrap();
     }
 
+    /// An output written through the page cache, as on a file system that refuses
+    /// direct writes.
+    fn create_buffered(target: &Path) -> AtomicFile {
+        let mut f = AtomicFile::create(target).unwrap();
+        if let (Some(staging), Some(file)) = (f.staging.take(), f.file.as_ref()) {
+            staging.finish(file).unwrap();
+        }
+        f
+    }
+
+    #[test]
+    fn large_outputs_with_patches_are_whole_either_way() {
+        let d = scratch("large");
+        // More than two direct blocks and more than two write-back chunks, in uneven
+        // pieces, with length fields patched near the start and the end.
+        let len = (2 << 20) * 9 + 4321;
+        let bytes: Vec<u8> = (0..len).map(|i| (i % 253) as u8).collect();
+        let mut expected = bytes.clone();
+        expected[8..16].copy_from_slice(b"patched!");
+        expected[len - 9..len - 1].copy_from_slice(b"PATCHED!");
+        for buffered in [false, true] {
+            let target = d.join(format!("out-{buffered}"));
+            let mut f = if buffered {
+                create_buffered(&target)
+            } else {
+                AtomicFile::create(&target).unwrap()
+            };
+            for piece in bytes.chunks(3_333_333) {
+                f.write_all(piece).unwrap();
+            }
+            f.write_at(8, b"patched!").unwrap();
+            f.write_at(len as u64 - 9, b"PATCHED!").unwrap();
+            f.commit().unwrap();
+            assert!(
+                fs::read(&target).unwrap() == expected,
+                "buffered: {buffered}"
+            );
+        }
+        assert_eq!(fs::read_dir(&d).unwrap().count(), 2);
+        fs::remove_dir_all(d).unwrap();
+    }
+
     #[test]
     fn dropping_leaves_target_and_no_temporary() {
         let d = scratch("drop");
