@@ -22,10 +22,12 @@
 //! corrupt id sets, go to a hash map instead.
 
 use std::collections::HashMap;
+use std::ops::Range;
 
 use super::hash::{bucket_order_key, for_each_in_chain_order, hash32};
 use super::prefetch::prefetch;
 use super::radix;
+use super::store::AheadSink;
 use crate::format::metadata::chunks::{self as codec, Chunk, Chunks};
 use crate::format::metadata::encoder::EncodedSections;
 use crate::format::metadata::{Encoder, Tag};
@@ -92,6 +94,9 @@ pub struct ChunkTable {
     /// The `CHNK` section encoded ahead for a store at time `.0` (see
     /// [`ChunkTable::encode_ahead`]); dropped by every change.
     ahead: Option<(u32, EncodedSections)>,
+    /// Where that section was written into the output during the load: the position it
+    /// was written for, and the range written (see [`ChunkTable::write_ahead`]).
+    written_ahead: Option<(u64, Range<u64>)>,
     /// The table holds the records of its one load, which came in store order (see
     /// [`ChunkTable::encode_ahead_loaded`]); cleared by every change.
     loaded_in_store_order: bool,
@@ -115,6 +120,7 @@ impl ChunkTable {
             live: 0,
             next_seq: 0,
             ahead: None,
+            written_ahead: None,
             loaded_in_store_order: false,
         }
     }
@@ -123,6 +129,7 @@ impl ChunkTable {
     #[inline]
     fn changed(&mut self) {
         self.ahead = None;
+        self.written_ahead = None;
         self.loaded_in_store_order = false;
     }
 
@@ -132,6 +139,7 @@ impl ChunkTable {
     pub fn encode_ahead(&mut self, now: u32) {
         let sections = EncodedSections::encode(|e| self.store_section(e, now));
         self.ahead = Some((now, sections));
+        self.written_ahead = None;
     }
 
     /// [`ChunkTable::encode_ahead`], given the records the table was loaded from (those
@@ -156,6 +164,21 @@ impl ChunkTable {
             e.end_section();
         });
         self.ahead = Some((now, sections));
+        self.written_ahead = None;
+    }
+
+    /// Writes the section encoded ahead into `sink` as if it started at `at` in the
+    /// output (see [`AheadSink`]).
+    pub fn write_ahead(&mut self, sink: &dyn AheadSink, at: u64) {
+        if let Some((_, sections)) = &self.ahead {
+            self.written_ahead = sink.write_ahead(at, sections.bytes()).map(|r| (at, r));
+        }
+    }
+
+    /// Where the section encoded ahead was written during the load, if it was: the
+    /// position it was written for, and the range written.
+    pub fn written_ahead(&self) -> Option<(u64, &Range<u64>)> {
+        self.written_ahead.as_ref().map(|(at, r)| (*at, r))
     }
 
     /// The section [`ChunkTable::encode_ahead`] made, if it is still valid for a store at

@@ -25,6 +25,7 @@ use super::load_nodes::{load_edges, load_nodes, MIN_NODE_RECORD, ROOT_INODE};
 use super::nodes::{Node, NodeData, NodeType, NO_EDGE};
 use super::prefault::{populate_behind, yield_to_critical_path, Region, ReleaseBehind};
 use super::quotas::DEFAULT_GRACE_PERIOD;
+use super::store::AheadSink;
 use super::store_nodes::node_hash_bits;
 use super::xattrs::Ahead;
 
@@ -235,7 +236,7 @@ impl<'a> Image<'a> {
     /// Loads a metadata file (any format 3.0.117 reads). `now` stands for the wall clock
     /// where the master would use it (sessions of very old files).
     pub fn load(bytes: &'a [u8], now: u32) -> Result<Self, LoadError> {
-        Image::load_releasing(bytes, now, false, &|_| {})
+        Image::load_releasing(bytes, now, false, None, &|_| {})
     }
 
     /// [`Image::load`] of a mapped file, calling `release(end)` from time to time while
@@ -243,10 +244,14 @@ impl<'a> Image<'a> {
     /// again soon (see [`ReleaseBehind`]). With `store_next`, the image is expected to be
     /// stored at time `now` with no change in between: the chunk thread then encodes the
     /// `CHNK` section ahead, beside the rest of the load (any change drops it again).
+    ///
+    /// With `ahead` as well, the chunk thread writes that section into `ahead` at once,
+    /// at the position it has in the input (see [`AheadSink`]).
     pub fn load_releasing(
         bytes: &'a [u8],
         now: u32,
         store_next: bool,
+        ahead: Option<&dyn AheadSink>,
         release: &(dyn Fn(u64) + Sync),
     ) -> Result<Self, LoadError> {
         let mut behind = ReleaseBehind::new(release);
@@ -296,6 +301,9 @@ impl<'a> Image<'a> {
                     // loader is still reading the nodes (their references wait).
                     if store_next {
                         table.encode_ahead_loaded(records, now);
+                        if let (Some(sink), Some(start)) = (ahead, offset.checked_sub(16)) {
+                            table.write_ahead(sink, start);
+                        }
                     }
                     add_file_refs(&mut table, refs);
                     Some(table)
@@ -702,7 +710,7 @@ mod tests {
             let bytes = std::fs::read(&path).unwrap();
             let now = 1_800_000_000;
             let plain = Image::load(&bytes, now).unwrap();
-            let ahead = Image::load_releasing(&bytes, now, true, &|_| {}).unwrap();
+            let ahead = Image::load_releasing(&bytes, now, true, None, &|_| {}).unwrap();
             assert!(!plain.chunks.is_empty(), "{file}");
             assert_eq!(ahead.store(now), plain.store(now), "{file}");
             assert_eq!(ahead.store(now + 1), plain.store(now + 1), "{file}");

@@ -1,6 +1,8 @@
 //! Writing an [`Image`] as the master stores it: the sections in the master's order,
 //! each table's records in the master's order and write calls.
 
+use std::ops::Range;
+
 use crate::format::metadata::encoder::{CrcRecord, EncodedSections};
 use crate::format::metadata::header::{FileHeader, SIGNATURE_CURRENT};
 use crate::format::metadata::{
@@ -18,6 +20,26 @@ pub trait StoreSink {
     fn append(&mut self, bytes: &[u8]) -> std::io::Result<()>;
     /// Writes `bytes` at absolute position `at`, inside what was appended already.
     fn patch(&mut self, at: u64, bytes: &[u8]) -> std::io::Result<()>;
+    /// Whether the bytes at `range` were written into this sink already, during the
+    /// load (see [`AheadSink`]).
+    fn holds(&self, _range: &Range<u64>) -> bool {
+        false
+    }
+    /// Goes on after `range`, whose bytes the sink [`StoreSink::holds`].
+    fn skip(&mut self, _range: Range<u64>) -> std::io::Result<()> {
+        Err(std::io::Error::other("no bytes were written ahead"))
+    }
+}
+
+/// The file a load's image will be stored into, when nothing changes in between: the
+/// load may write a section there as soon as it is encoded, at the position it guesses
+/// for it (its position in the input), so that the disk writes it while the rest loads.
+/// The store checks the guess (see [`StoreSink::holds`]) and skips those bytes, or
+/// writes over them.
+pub trait AheadSink: Sync {
+    /// Writes the part of `bytes` (to be at `at` in the output) that the sink can take
+    /// ahead; returns the range written, or `None` when nothing was.
+    fn write_ahead(&self, at: u64, bytes: &[u8]) -> Option<Range<u64>>;
 }
 
 impl StoreSink for Vec<u8> {
@@ -71,7 +93,9 @@ struct Lane<'scope> {
 /// store (written as they are, without a copy into pieces).
 enum Source<'scope, 'e> {
     Lane(Lane<'scope>),
-    Ready(&'e EncodedSections),
+    /// With where the bytes were written during the load, if they were: the position
+    /// they were written for, and the range written.
+    Ready(&'e EncodedSections, Option<(u64, &'e Range<u64>)>),
 }
 
 impl<'scope> Lane<'scope> {
@@ -102,6 +126,31 @@ impl<'scope> Lane<'scope> {
             written,
             end,
         }
+    }
+}
+
+/// Appends `bytes` at position `at` of `sink`, skipping the part written there during
+/// the load (`ahead`) when it was written for this position and the sink holds it.
+fn append_ready(
+    sink: &mut dyn StoreSink,
+    bytes: &[u8],
+    at: u64,
+    ahead: Option<(u64, &Range<u64>)>,
+) -> std::io::Result<()> {
+    let split = ahead
+        .filter(|(start, range)| *start == at && sink.holds(range))
+        .and_then(|(start, range)| {
+            let head = usize::try_from(range.start.checked_sub(start)?).ok()?;
+            let tail = usize::try_from(range.end.checked_sub(start)?).ok()?;
+            Some((bytes.get(..head)?, range.clone(), bytes.get(tail..)?))
+        });
+    match split {
+        Some((head, range, tail)) => {
+            sink.append(head)?;
+            sink.skip(range)?;
+            sink.append(tail)
+        }
+        None => sink.append(bytes),
     }
 }
 
@@ -169,7 +218,7 @@ impl Image<'_> {
                 }),
             ];
             let chunks = match self.chunks.encoded_ahead(now) {
-                Some(encoded) => Source::Ready(encoded),
+                Some(encoded) => Source::Ready(encoded, self.chunks.written_ahead()),
                 None => Source::Lane(Lane::spawn(scope, LATER_LANE_IN_FLIGHT, move |e| {
                     self.chunks.store_section(e, now);
                 })),
@@ -183,10 +232,10 @@ impl Image<'_> {
                 starts.push(at);
                 let lane = match source {
                     Source::Lane(lane) => lane,
-                    Source::Ready(encoded) => {
+                    Source::Ready(encoded, ahead) => {
                         if written.is_ok() {
+                            written = append_ready(sink, encoded.bytes(), at, ahead);
                             at += encoded.len() as u64;
-                            written = sink.append(encoded.bytes());
                         }
                         ends.push(Ok((encoded.records().to_vec(), Vec::new())));
                         continue;

@@ -100,6 +100,15 @@ impl Staging {
     /// Puts `file` in direct mode and returns its staging, or `None` when the file
     /// system does not allow direct writes (the file is then left as it was).
     pub fn for_file(file: &File) -> Option<Staging> {
+        Staging::for_file_at(file, 0)
+    }
+
+    /// [`Staging::for_file`] for bytes that start at position `at` of the file (a
+    /// multiple of [`ALIGN`]; `None` otherwise).
+    pub fn for_file_at(file: &File, at: u64) -> Option<Staging> {
+        if at % ALIGN as u64 != 0 {
+            return None;
+        }
         let current = Block::new()?;
         let writer_file = file.try_clone().ok()?;
         set_direct(file, true).ok()?;
@@ -114,7 +123,7 @@ impl Staging {
         };
         Some(Staging {
             current,
-            at: 0,
+            at,
             made: 1,
             to_writer: Some(to_writer),
             written,
@@ -163,6 +172,23 @@ impl Staging {
             .ok_or_else(writer_gone)?
             .send((full, at))
             .map_err(|_| writer_gone())
+    }
+
+    /// Goes on after `range`, whose bytes are in the file already (written there through
+    /// another handle): the staged bytes must end where it starts, and both of its ends
+    /// must be aligned. The staged bytes are handed to the writing thread first.
+    pub fn skip(&mut self, range: std::ops::Range<u64>) -> io::Result<()> {
+        let align = ALIGN as u64;
+        if self.end() != range.start || range.start % align != 0 || range.end % align != 0 {
+            return Err(io::Error::other(
+                "skipped range not at an aligned end of the output",
+            ));
+        }
+        if self.current.len > 0 {
+            self.hand_over()?;
+        }
+        self.at = range.end.max(self.at);
+        Ok(())
     }
 
     /// Writes `bytes` at `at`, inside what was appended: into the block being filled,

@@ -42,9 +42,10 @@ pub use run::Limit;
 use crate::format::metadata::encoder::encode_crc_file;
 use crate::format::metadata::{dump, MetadataFile};
 use crate::model::image::Image;
+use crate::model::store::AheadSink;
 use changelog_file::{ChangelogFile, Tail};
 use input::{map_file, open_input, InputBytes};
-use output::{names, parent_dir, store_in_data_dir, AtomicFile};
+use output::{names, parent_dir, store_in_data_dir, AheadTarget, AtomicFile};
 use run::RunEnd;
 
 /// Name of the side file MooseFS writes next to `metadata.mfs`.
@@ -148,16 +149,18 @@ struct Changelogs {
     last_id: u64,
 }
 
-/// Loads `input`; `store_next`: no change is expected before the store at `now` (see
-/// [`Image::load_releasing`]).
+/// Loads `input`; `store_next`: no change is expected before the store at `now`, which
+/// will write into the file `ahead` writes to (see [`Image::load_releasing`]).
 fn load<'a>(
     path: &Path,
     input: &'a InputBytes,
     now: u32,
     store_next: bool,
+    ahead: Option<&AheadTarget>,
 ) -> Result<Image<'a>, Error> {
     let release = |end: u64| input.release_pages_before(usize::try_from(end).unwrap_or(0));
-    Image::load_releasing(input, now, store_next, &release).map_err(|source| Error::Load {
+    let ahead = ahead.map(|a| a as &dyn AheadSink);
+    Image::load_releasing(input, now, store_next, ahead, &release).map_err(|source| Error::Load {
         path: path.to_path_buf(),
         source,
     })
@@ -171,8 +174,9 @@ fn load_input<'a>(
     input: &'a InputBytes,
     now: u32,
     store_next: bool,
+    ahead: Option<&AheadTarget>,
 ) -> Result<Image<'a>, Error> {
-    let image = load(path, input, now, store_next)?;
+    let image = load(path, input, now, store_next, ahead)?;
     input.release_pages();
     Ok(image)
 }
@@ -243,18 +247,20 @@ struct Replayed<'a> {
 }
 
 /// The image a replay starts from: its file, its bytes, and maybe the image already
-/// loaded from them.
-struct Start<'a> {
+/// loaded from them; else, where its load may write part of the output (see
+/// [`load`]).
+struct Start<'a, 't> {
     path: &'a Path,
     input: &'a InputBytes,
     loaded: Option<Image<'a>>,
+    ahead: Option<&'t AheadTarget>,
 }
 
 /// Replays over the start image (loading it if needed), and stores the result if the
 /// run completed, or if it stopped without touching the image and `store_partial` is
 /// set.
 fn replay_once<'a>(
-    start: Start<'a>,
+    start: Start<'a, '_>,
     arena: &'a Bump,
     changelogs: &'a Changelogs,
     limit: Limit,
@@ -264,7 +270,13 @@ fn replay_once<'a>(
 ) -> Result<Replayed<'a>, Error> {
     let mut image = match start.loaded {
         Some(image) => image,
-        None => load_input(start.path, start.input, now, changelogs.files.is_empty())?,
+        None => load_input(
+            start.path,
+            start.input,
+            now,
+            changelogs.files.is_empty(),
+            start.ahead,
+        )?,
     };
     if let Some(target) = limit.to_version {
         if target < image.version {
@@ -299,14 +311,18 @@ fn replay_once<'a>(
 
 /// Stores `image` into `output` atomically (the encoding streamed into the file), with
 /// `metadata.crc` next to it when `output` is named `metadata.mfs` (as the master does).
+/// `early` is the file made for `output` before the load, if it was.
 fn write_output(
     output: &Path,
+    early: Option<AtomicFile>,
     image: &Image<'_>,
     now: u32,
     release_inputs: &(dyn Fn() + Sync),
 ) -> Result<(), Error> {
-    let mut f = AtomicFile::create(output)
-        .map_err(|e| Error::io(output, "create a temporary file for", e))?;
+    let mut f = match early {
+        Some(f) => f,
+        None => create_output(output)?,
+    };
     let crcs = image
         .store_streaming_releasing(now, &mut f, release_inputs)
         .map_err(|e| Error::io(output, "write", e))?;
@@ -318,6 +334,11 @@ fn write_output(
         )?;
     }
     Ok(())
+}
+
+/// The temporary file that will replace `output`.
+fn create_output(output: &Path) -> Result<AtomicFile, Error> {
+    AtomicFile::create(output).map_err(|e| Error::io(output, "create a temporary file for", e))
 }
 
 /// Runs a restore. On success the output is written; [`Outcome::Partial`] only comes
@@ -333,6 +354,9 @@ pub fn restore(request: &Request, report: &mut dyn Report) -> Result<Outcome, Er
     // The arena of a second replay (best effort, after a change failed half-way).
     let rerun_arena = Bump::new();
     let mut loaded = None;
+    // The output file, made before the load when no changelog is to be replayed: the
+    // load may then write part of it (see `crate::model::store::AheadSink`).
+    let mut early: Option<AtomicFile> = None;
     let output = match &request.job {
         Job::Files {
             metadata: path,
@@ -346,6 +370,9 @@ pub fn restore(request: &Request, report: &mut dyn Report) -> Result<Outcome, Er
             metadata = open_input(path).map_err(|e| Error::io(path, "read", e))?;
             metadata_path = path.clone();
             changelogs = open_named(named, report)?;
+            if changelogs.files.is_empty() {
+                early = Some(create_output(output)?);
+            }
             Some(output.clone())
         }
         Job::DataDir { dir, output } => {
@@ -357,7 +384,18 @@ pub fn restore(request: &Request, report: &mut dyn Report) -> Result<Outcome, Er
             (metadata_path, metadata) = chosen.into_bytes()?;
             // The changelogs are chosen against the loaded version, as the master does.
             let found = select::list_changelogs(dir)?;
-            let image = load_input(&metadata_path, &metadata, now, found.is_empty())?;
+            if found.is_empty() {
+                let target = output.clone().unwrap_or_else(|| dir.join(names::METADATA));
+                early = Some(create_output(&target)?);
+            }
+            let ahead = early.as_ref().and_then(AtomicFile::ahead_target);
+            let image = load_input(
+                &metadata_path,
+                &metadata,
+                now,
+                found.is_empty(),
+                ahead.as_ref(),
+            )?;
             changelogs = open_folder_changelogs(found, image.version, report)?;
             loaded = Some(image);
             if let Some(out) = output {
@@ -371,13 +409,18 @@ pub fn restore(request: &Request, report: &mut dyn Report) -> Result<Outcome, Er
         }
     };
     let best_effort = request.policy == Policy::BestEffort;
-    let start = |loaded| Start {
+    let start = |loaded, ahead| Start {
         path: &metadata_path,
         input: &metadata,
         loaded,
+        ahead,
+    };
+    let ahead = match loaded {
+        None => early.as_ref().and_then(AtomicFile::ahead_target),
+        Some(_) => None,
     };
     let first = replay_once(
-        start(loaded),
+        start(loaded, ahead.as_ref()),
         &arena,
         &changelogs,
         limit,
@@ -404,7 +447,7 @@ pub fn restore(request: &Request, report: &mut dyn Report) -> Result<Outcome, Er
                     before: stop.version,
                 });
                 let again = replay_once(
-                    start(None),
+                    start(None, None),
                     &rerun_arena,
                     &changelogs,
                     limit.before(stop.version),
@@ -444,11 +487,11 @@ pub fn restore(request: &Request, report: &mut dyn Report) -> Result<Outcome, Er
     };
     let written = match (&request.job, output) {
         (_, Some(out)) => {
-            write_output(&out, &image, now, &release_inputs)?;
+            write_output(&out, early, &image, now, &release_inputs)?;
             out
         }
         (Job::DataDir { dir, .. }, None) => {
-            store_in_data_dir(dir, |file| {
+            store_in_data_dir(dir, early, |file| {
                 image
                     .store_streaming_releasing(now, file, &release_inputs)
                     .map(|crcs| encode_crc_file(&crcs))

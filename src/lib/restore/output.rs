@@ -8,7 +8,11 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use super::direct_write::Staging;
+use std::ops::Range;
+use std::sync::{Arc, Mutex};
+
+use super::direct_write::{Staging, ALIGN};
+use crate::model::store::AheadSink;
 
 /// Size of each write call to the output file.
 const WRITE_CHUNK: usize = 8 << 20;
@@ -26,6 +30,8 @@ pub struct AtomicFile {
     /// Bytes waiting for the next direct write, while the file is written around the
     /// page cache (see [`super::direct_write`]).
     staging: Option<Staging>,
+    /// Ranges written during the load, through other handles (see [`AheadTarget`]).
+    held: Arc<Mutex<Vec<Range<u64>>>>,
 }
 
 /// Write-back of this many written bytes is started at once (see
@@ -57,6 +63,7 @@ impl AtomicFile {
                         target: target.to_path_buf(),
                         tmp,
                         staging: Staging::for_file(&file),
+                        held: Arc::default(),
                         file: Some(file),
                         written: 0,
                         unflushed_from: 0,
@@ -128,13 +135,60 @@ impl AtomicFile {
             .file
             .take()
             .ok_or_else(|| io::Error::other("file already closed"))?;
+        let end = self.staging.as_ref().map_or(self.written, Staging::end);
         if let Some(staging) = self.staging.take() {
             staging.finish(&file)?;
         }
+        // A section written during the load at a position the store did not confirm may
+        // reach past the end.
+        file.set_len(end)?;
         file.sync_all()?;
         drop(file);
         fs::rename(&self.tmp, &self.target)?;
         sync_dir(&parent_dir(&self.target))
+    }
+}
+
+impl AtomicFile {
+    /// Where a load may write parts of this file before the store (see [`AheadSink`]);
+    /// `None` unless the file is written directly. The parts are written directly too,
+    /// through handles of their own, so that no byte of the file is in the page cache
+    /// while another handle writes it around the cache.
+    pub fn ahead_target(&self) -> Option<AheadTarget> {
+        self.staging.as_ref()?;
+        Some(AheadTarget {
+            tmp: self.tmp.clone(),
+            held: Arc::clone(&self.held),
+        })
+    }
+}
+
+/// Writes parts of an [`AtomicFile`] during the load.
+pub struct AheadTarget {
+    tmp: PathBuf,
+    held: Arc<Mutex<Vec<Range<u64>>>>,
+}
+
+impl AheadSink for AheadTarget {
+    /// Writes the aligned middle of `bytes`: from the first position at or after `at`
+    /// that is a multiple of [`ALIGN`], to the last one before their end.
+    fn write_ahead(&self, at: u64, bytes: &[u8]) -> Option<Range<u64>> {
+        let align = ALIGN as u64;
+        let start = at.checked_next_multiple_of(align)?;
+        let end = at.checked_add(bytes.len() as u64)? / align * align;
+        if end <= start {
+            return None;
+        }
+        let middle =
+            bytes.get(usize::try_from(start - at).ok()?..usize::try_from(end - at).ok()?)?;
+        let file = OpenOptions::new().write(true).open(&self.tmp).ok()?;
+        let mut staging = Staging::for_file_at(&file, start)?;
+        staging.append(middle).ok()?;
+        // Every byte is aligned: all of them go directly.
+        staging.finish(&file).ok()?;
+        let mut held = self.held.lock().ok()?;
+        held.push(start..end);
+        Some(start..end)
     }
 }
 
@@ -169,6 +223,20 @@ fn start_writeback(file: &File, from: u64, len: u64) {
 impl crate::model::store::StoreSink for AtomicFile {
     fn append(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.write_all(bytes)
+    }
+
+    fn holds(&self, range: &Range<u64>) -> bool {
+        self.staging.is_some() && self.held.lock().is_ok_and(|held| held.contains(range))
+    }
+
+    fn skip(&mut self, range: Range<u64>) -> io::Result<()> {
+        if !self.holds(&range) {
+            return Err(io::Error::other("skipped bytes were not written ahead"));
+        }
+        match self.staging.as_mut() {
+            Some(staging) => staging.skip(range),
+            None => Err(io::Error::other("skipped bytes were not written ahead")),
+        }
     }
 
     fn patch(&mut self, at: u64, bytes: &[u8]) -> io::Result<()> {
@@ -269,10 +337,11 @@ pub struct DataDirEffects {
 /// folder changes, and appear by rename: an error before that point leaves the folder
 /// as it was.
 ///
-/// `produce` writes the new `metadata.mfs` into the file it is given and returns the
-/// new `metadata.crc`.
+/// `produce` writes the new `metadata.mfs` into the file it is given (`early`, when it was
+/// made before) and returns the new `metadata.crc`.
 pub fn store_in_data_dir(
     dir: &Path,
+    early: Option<AtomicFile>,
     produce: impl FnOnce(&mut AtomicFile) -> io::Result<Vec<u8>>,
 ) -> Result<DataDirEffects, super::Error> {
     use super::Error;
@@ -286,8 +355,11 @@ pub fn store_in_data_dir(
             .map_err(|e| Error::io(path, "write", e))?;
         Ok(f)
     };
-    let mut new_metadata = AtomicFile::create(&target)
-        .map_err(|e| Error::io(&target, "create a temporary file for", e))?;
+    let mut new_metadata = match early {
+        Some(file) => file,
+        None => AtomicFile::create(&target)
+            .map_err(|e| Error::io(&target, "create a temporary file for", e))?,
+    };
     let crc = produce(&mut new_metadata).map_err(|e| Error::io(&target, "write", e))?;
     let new_crc = write(&crc_target, &crc)?;
     let mut effects = DataDirEffects::default();
@@ -380,6 +452,88 @@ mod tests {
     }
 
     #[test]
+    fn parts_written_ahead_are_skipped_or_overwritten() {
+        use crate::model::store::StoreSink;
+        let d = scratch("ahead");
+        let len = (1 << 20) * 3 + 777;
+        let bytes: Vec<u8> = (0..len).map(|i| (i % 241) as u8).collect();
+        let target = d.join("out");
+        let mut f = AtomicFile::create(&target).unwrap();
+        let Some(ahead) = f.ahead_target() else {
+            // No direct writes here: nothing is ever written ahead.
+            fs::remove_dir_all(d).unwrap();
+            return;
+        };
+        // The part from 100_000 on, written ahead where it belongs: its aligned middle.
+        let at = 100_000u64;
+        let range = ahead.write_ahead(at, &bytes[at as usize..]).unwrap();
+        assert_eq!(range.start, 102_400);
+        assert_eq!(range.end, len as u64 / 4096 * 4096);
+        assert!(f.holds(&range));
+        assert!(!f.holds(&(range.start..range.end - 4096)));
+        // The store appends up to it, skips it, appends the rest.
+        f.append(&bytes[..range.start as usize]).unwrap();
+        f.skip(range.clone()).unwrap();
+        f.append(&bytes[range.end as usize..]).unwrap();
+        f.commit().unwrap();
+        assert!(fs::read(&target).unwrap() == bytes);
+
+        // Written ahead at a guess the store did not confirm (past the real end): the
+        // store writes everything, and the file ends where the store ended.
+        let mut f = AtomicFile::create(&target).unwrap();
+        let ahead = f.ahead_target().unwrap();
+        let stray = ahead.write_ahead(len as u64 + 5000, &bytes).unwrap();
+        assert!(stray.end > len as u64);
+        for piece in bytes.chunks(100_003) {
+            f.append(piece).unwrap();
+        }
+        assert!(f.skip(0..4096).is_err(), "nothing was written ahead there");
+        f.commit().unwrap();
+        assert!(fs::read(&target).unwrap() == bytes);
+        fs::remove_dir_all(d).unwrap();
+    }
+
+    #[test]
+    fn a_load_writes_the_chunks_ahead_and_the_store_the_rest() {
+        use crate::gen::{generate, Mode, Options};
+        use crate::model::image::Image;
+        use crate::model::store::AheadSink;
+        let d = scratch("load-ahead");
+        generate(&Options {
+            files: 20_000,
+            ops_per_file: 0,
+            out: d.clone(),
+            seed: 3,
+            mode: Mode::SnapshotOnly,
+        })
+        .unwrap();
+        let input = fs::read(d.join("metadata.mfs")).unwrap();
+        let now = 1_800_000_000;
+        let (expected, expected_crcs) = Image::load(&input, now).unwrap().store(now);
+        let target = d.join("out.mfs");
+        let mut f = AtomicFile::create(&target).unwrap();
+        let Some(ahead) = f.ahead_target() else {
+            fs::remove_dir_all(d).unwrap();
+            return;
+        };
+        let image =
+            Image::load_releasing(&input, now, true, Some(&ahead as &dyn AheadSink), &|_| {})
+                .unwrap();
+        let (at, range) = image.chunks.written_ahead().expect("CHNK written ahead");
+        assert!(range.end - range.start >= 4096 && at < range.start);
+        // The guess was right (so the store skips what was written).
+        assert_eq!(
+            expected.get(at as usize..at as usize + 4),
+            Some(&b"CHNK"[..])
+        );
+        let crcs = image.store_streaming(now, &mut f).unwrap();
+        f.commit().unwrap();
+        assert!(fs::read(&target).unwrap() == expected);
+        assert_eq!(crcs, expected_crcs);
+        fs::remove_dir_all(d).unwrap();
+    }
+
+    #[test]
     fn dropping_leaves_target_and_no_temporary() {
         let d = scratch("drop");
         let target = d.join("out");
@@ -414,7 +568,7 @@ mod tests {
         // Only metadata.mfs: replaced.
         let d = scratch("dd-only");
         fs::write(d.join("metadata.mfs"), b"old").unwrap();
-        let fx = store_in_data_dir(&d, new_and_crc).unwrap();
+        let fx = store_in_data_dir(&d, None, new_and_crc).unwrap();
         assert_eq!(fx, DataDirEffects::default());
         assert_eq!(names_in(&d), vec!["metadata.crc", "metadata.mfs"]);
         assert_eq!(fs::read(d.join("metadata.mfs")).unwrap(), b"new");
@@ -426,7 +580,7 @@ mod tests {
         fs::write(d.join("metadata.mfs"), b"old").unwrap();
         fs::write(d.join("metadata.mfs.back"), b"older").unwrap();
         fs::write(d.join("metadata.mfs.back.tmp"), b"junk").unwrap();
-        let fx = store_in_data_dir(&d, new_and_crc).unwrap();
+        let fx = store_in_data_dir(&d, None, new_and_crc).unwrap();
         let kept = fx.kept_previous.unwrap();
         assert_eq!(fs::read(&kept).unwrap(), b"old");
         let kept_name = kept.file_name().unwrap().to_string_lossy().into_owned();
@@ -441,7 +595,7 @@ mod tests {
         let d = scratch("dd-empty");
         fs::write(d.join("metadata.mfs"), b"").unwrap();
         fs::write(d.join("metadata.mfs.back"), b"older").unwrap();
-        let fx = store_in_data_dir(&d, new_and_crc).unwrap();
+        let fx = store_in_data_dir(&d, None, new_and_crc).unwrap();
         assert_eq!(fx.kept_previous, None);
         assert_eq!(names_in(&d), vec!["metadata.crc", "metadata.mfs"]);
         fs::remove_dir_all(&d).unwrap();
