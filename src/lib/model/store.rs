@@ -168,8 +168,10 @@ impl Image<'_> {
     /// [`Image::store`], handing the file to `sink` in consecutive pieces as they are
     /// ready. Three threads encode consecutive runs of sections (up to `NODE`; `EDGE`
     /// to `CSDB`; `CHNK`, unless the load encoded it ahead: then its bytes are written
-    /// as they are) while the calling thread passes finished pieces to `sink` in file
-    /// order, so writing overlaps encoding; each keeps at most a few pieces waiting. The bytes and records are those of [`Image::store`]: each section is
+    /// as they are, but for those the load wrote into `sink` already, at this very
+    /// position, which are skipped) while the calling thread passes finished pieces to
+    /// `sink` in file order, so writing overlaps encoding; each keeps at most a few
+    /// pieces waiting. The bytes and records are those of [`Image::store`]: each section is
     /// encoded by one encoder, and the length fields of sections handed over before
     /// they ended are patched in at the end. A `sink` error stops the writing and is
     /// returned.

@@ -6,9 +6,8 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
-
 use std::ops::Range;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use super::direct_write::{Staging, ALIGN};
@@ -230,12 +229,11 @@ impl crate::model::store::StoreSink for AtomicFile {
     }
 
     fn skip(&mut self, range: Range<u64>) -> io::Result<()> {
-        if !self.holds(&range) {
-            return Err(io::Error::other("skipped bytes were not written ahead"));
-        }
         match self.staging.as_mut() {
-            Some(staging) => staging.skip(range),
-            None => Err(io::Error::other("skipped bytes were not written ahead")),
+            Some(staging) if self.held.lock().is_ok_and(|held| held.contains(&range)) => {
+                staging.skip(range)
+            }
+            _ => Err(io::Error::other("skipped bytes were not written ahead")),
         }
     }
 
