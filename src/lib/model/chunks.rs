@@ -92,15 +92,18 @@ pub struct ChunkTable {
     live: usize,
     next_seq: u32,
     /// The `CHNK` section encoded ahead for a store at time `.0` (see
-    /// [`ChunkTable::encode_ahead`]); dropped by every change.
-    ahead: Option<(u32, EncodedSections)>,
-    /// Where that section was written into the output during the load: the position it
-    /// was written for, and the range written (see [`ChunkTable::write_ahead`]).
-    written_ahead: Option<(u64, Range<u64>)>,
+    /// [`ChunkTable::encode_ahead`]), and where it was written into the output during
+    /// the load, if it was: the position it was written for and the range written (see
+    /// [`ChunkTable::write_ahead`]); dropped by every change.
+    ahead: Option<(u32, EncodedSections, Option<WrittenAhead>)>,
     /// The table holds the records of its one load, which came in store order (see
     /// [`ChunkTable::encode_ahead_loaded`]); cleared by every change.
     loaded_in_store_order: bool,
 }
+
+/// Where a section was written into the output during the load: the position it was
+/// written for, and the range written.
+type WrittenAhead = (u64, Range<u64>);
 
 impl Default for ChunkTable {
     fn default() -> Self {
@@ -120,7 +123,6 @@ impl ChunkTable {
             live: 0,
             next_seq: 0,
             ahead: None,
-            written_ahead: None,
             loaded_in_store_order: false,
         }
     }
@@ -129,7 +131,6 @@ impl ChunkTable {
     #[inline]
     fn changed(&mut self) {
         self.ahead = None;
-        self.written_ahead = None;
         self.loaded_in_store_order = false;
     }
 
@@ -138,8 +139,7 @@ impl ChunkTable {
     /// this on its chunk thread when no changelog is expected).
     pub fn encode_ahead(&mut self, now: u32) {
         let sections = EncodedSections::encode(|e| self.store_section(e, now));
-        self.ahead = Some((now, sections));
-        self.written_ahead = None;
+        self.ahead = Some((now, sections, None));
     }
 
     /// [`ChunkTable::encode_ahead`], given the records the table was loaded from (those
@@ -163,29 +163,29 @@ impl ChunkTable {
             codec::encode_end(e);
             e.end_section();
         });
-        self.ahead = Some((now, sections));
-        self.written_ahead = None;
+        self.ahead = Some((now, sections, None));
     }
 
     /// Writes the section encoded ahead into `sink` as if it started at `at` in the
     /// output (see [`AheadSink`]).
     pub fn write_ahead(&mut self, sink: &dyn AheadSink, at: u64) {
-        if let Some((_, sections)) = &self.ahead {
-            self.written_ahead = sink.write_ahead(at, sections.bytes()).map(|r| (at, r));
+        if let Some((_, sections, written)) = &mut self.ahead {
+            *written = sink.write_ahead(at, sections.bytes()).map(|r| (at, r));
         }
     }
 
     /// Where the section encoded ahead was written during the load, if it was: the
     /// position it was written for, and the range written.
     pub fn written_ahead(&self) -> Option<(u64, &Range<u64>)> {
-        self.written_ahead.as_ref().map(|(at, r)| (*at, r))
+        let (_, _, written) = self.ahead.as_ref()?;
+        written.as_ref().map(|(at, r)| (*at, r))
     }
 
     /// The section [`ChunkTable::encode_ahead`] made, if it is still valid for a store at
     /// `now`.
     pub fn encoded_ahead(&self, now: u32) -> Option<&EncodedSections> {
         match &self.ahead {
-            Some((at, sections)) if *at == now => Some(sections),
+            Some((at, sections, _)) if *at == now => Some(sections),
             _ => None,
         }
     }

@@ -179,7 +179,11 @@ impl Staging {
     /// must be aligned. The staged bytes are handed to the writing thread first.
     pub fn skip(&mut self, range: std::ops::Range<u64>) -> io::Result<()> {
         let align = ALIGN as u64;
-        if self.end() != range.start || range.start % align != 0 || range.end % align != 0 {
+        if self.end() != range.start
+            || range.end < range.start
+            || range.start % align != 0
+            || range.end % align != 0
+        {
             return Err(io::Error::other(
                 "skipped range not at an aligned end of the output",
             ));
@@ -187,7 +191,7 @@ impl Staging {
         if self.current.len > 0 {
             self.hand_over()?;
         }
-        self.at = range.end.max(self.at);
+        self.at = range.end;
         Ok(())
     }
 
