@@ -72,3 +72,18 @@ impl Image<'_> {
         }
     }
 }
+
+impl Image<'_> {
+    /// Frees the image's large tables on two threads, for a process about to exit; what
+    /// their entries own themselves is left to the exit (see
+    /// [`NodeTable::release_for_exit`]). A restore calls this while its output is being
+    /// committed, a wait on the disk, so that the exit has less to free.
+    pub fn release_for_exit(mut self) {
+        let nodes = std::mem::take(&mut self.nodes);
+        std::thread::scope(|scope| {
+            scope.spawn(move || nodes.release_for_exit());
+            // The other tables are dropped here, beside the nodes.
+            drop(self);
+        });
+    }
+}

@@ -21,7 +21,8 @@ pub const ZSTD_MAGIC: [u8; 4] = [0x28, 0xB5, 0x2F, 0xFD];
 /// The bytes of an input file: a read-only map, or a buffer (for files that cannot be
 /// mapped, such as pipes or empty files, and for decompressed files).
 pub enum InputBytes {
-    Mapped(Mmap),
+    /// A map of the file, and the file (for [`InputBytes::evict_cached_pages`]).
+    Mapped(Mmap, File),
     Read(Vec<u8>),
 }
 
@@ -30,7 +31,7 @@ impl Deref for InputBytes {
 
     fn deref(&self) -> &[u8] {
         match self {
-            InputBytes::Mapped(m) => m,
+            InputBytes::Mapped(m, _) => m,
             InputBytes::Read(v) => v,
         }
     }
@@ -40,7 +41,7 @@ impl InputBytes {
     /// [`InputBytes::release_pages`] for the pages wholly before byte `end`.
     pub fn release_pages_before(&self, end: usize) {
         #[cfg(unix)]
-        if let InputBytes::Mapped(map) = self {
+        if let InputBytes::Mapped(map, _) = self {
             let len = end.min(map.len()) / 4096 * 4096;
             if len > 0 {
                 // SAFETY: as in `release_pages`.
@@ -58,13 +59,31 @@ impl InputBytes {
     /// shrinks by the input's size.
     pub fn release_pages(&self) {
         #[cfg(unix)]
-        if let InputBytes::Mapped(map) = self {
+        if let InputBytes::Mapped(map, _) = self {
             // SAFETY: MADV_DONTNEED on a read-only shared file mapping only unmaps the
             // pages: a later access faults them in again from the file, with the same
             // bytes, under the assumption the mapping already rests on (nobody rewrites
             // the file while we run; see `map_file`). No byte seen through a borrow
             // changes. A hint: failure changes nothing.
             let _ = unsafe { map.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
+        }
+    }
+
+    /// Drops this process's mapping of the file's pages, then asks the kernel to drop
+    /// the file's pages from the page cache (a mapped input only), for an input the
+    /// restore is done with and is about to delete: the kernel would otherwise free
+    /// them when the last reference to the deleted file goes, that is in the exit, one
+    /// page at a time (about 15 ms for 200 MB here). Everything borrowed from the input
+    /// stays valid: a later read faults the bytes in again from the file.
+    pub fn evict_cached_pages(&self) {
+        #[cfg(target_os = "linux")]
+        if let InputBytes::Mapped(_, file) = self {
+            use std::os::fd::AsRawFd;
+            self.release_pages();
+            // SAFETY: a plain system call on a file descriptor we own; it changes no
+            // memory of this process. A hint: failure changes nothing.
+            let _ =
+                unsafe { libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) };
         }
     }
 }
@@ -116,7 +135,7 @@ pub fn map_file(path: &Path) -> std::io::Result<InputBytes> {
             // A hint only: failure changes nothing.
             let _ = map.advise(memmap2::Advice::Sequential);
         }
-        return Ok(InputBytes::Mapped(map));
+        return Ok(InputBytes::Mapped(map, file));
     }
     let mut buf = Vec::new();
     file.read_to_end(&mut buf)?;
@@ -150,6 +169,27 @@ mod tests {
         let broken = dir.join("broken.mfs.zst");
         std::fs::write(&broken, &packed[..packed.len() / 2]).unwrap();
         assert!(open_input(&broken).is_err());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn borrowed_bytes_survive_release_and_eviction() {
+        let dir = std::env::temp_dir().join(format!("mfsmeta-evict-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("metadata.mfs");
+        let bytes: Vec<u8> = (0..3 * 4096 + 100).map(|i| (i * 7 % 251) as u8).collect();
+        std::fs::write(&path, &bytes).unwrap();
+        let input = open_input(&path).unwrap();
+        assert!(matches!(input, InputBytes::Mapped(..)));
+        let tail = &input[4096 + 10..];
+        input.release_pages_before(8192);
+        assert_eq!(tail, &bytes[4096 + 10..]);
+        input.evict_cached_pages();
+        assert_eq!(tail, &bytes[4096 + 10..]);
+        // The file can go while the map stays readable (the restore's commit deletes it).
+        std::fs::remove_file(&path).unwrap();
+        input.evict_cached_pages();
+        assert_eq!(&*input, &bytes[..]);
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -39,7 +39,7 @@ pub use error::{Error, LinePos, Stop, StopReason};
 pub use report::{Event, Report, Silent, StderrReport, Verbosity};
 pub use run::Limit;
 
-use crate::format::metadata::encoder::encode_crc_file;
+use crate::format::metadata::encoder::{encode_crc_file, CrcRecord};
 use crate::format::metadata::{dump, MetadataFile};
 use crate::model::image::Image;
 use crate::model::store::AheadSink;
@@ -315,17 +315,13 @@ fn replay_once<'a>(
 fn write_output(
     output: &Path,
     early: Option<AtomicFile>,
-    image: &Image<'_>,
-    now: u32,
-    release_inputs: &(dyn Fn() + Sync),
+    store: impl FnOnce(&mut AtomicFile) -> std::io::Result<Vec<CrcRecord>>,
 ) -> Result<(), Error> {
     let mut f = match early {
         Some(f) => f,
         None => create_output(output)?,
     };
-    let crcs = image
-        .store_streaming_releasing(now, &mut f, release_inputs)
-        .map_err(|e| Error::io(output, "write", e))?;
+    let crcs = store(&mut f).map_err(|e| Error::io(output, "write", e))?;
     f.commit().map_err(|e| Error::io(output, "write", e))?;
     if output.file_name().is_some_and(|n| n == names::METADATA) {
         write_atomically(
@@ -485,27 +481,50 @@ pub fn restore(request: &Request, report: &mut dyn Report) -> Result<Outcome, Er
             file.release_pages();
         }
     };
-    let written = match (&request.job, output) {
-        (_, Some(out)) => {
-            write_output(&out, early, &image, now, &release_inputs)?;
-            out
-        }
-        (Job::DataDir { dir, .. }, None) => {
-            store_in_data_dir(dir, early, |file| {
-                image
-                    .store_streaming_releasing(now, file, &release_inputs)
-                    .map(|crcs| encode_crc_file(&crcs))
-            })?;
-            dir.join(names::METADATA)
-        }
-        (Job::Files { output, .. }, None) => output.clone(),
-    };
     // The version the stored header holds.
     let version = image.version;
-    if !request.free_at_end {
+    let free_at_end = request.free_at_end;
+    // A restore into a data folder deletes the metadata file it read from there, as the
+    // master does (replaced by the output, or removed as the old backup).
+    let input_deleted = matches!(request.job, Job::DataDir { output: None, .. })
+        && metadata_path
+            .file_name()
+            .is_some_and(|n| n == names::METADATA || n == names::BACK);
+    let input = &metadata;
+    let written = std::thread::scope(|scope| {
+        // Once stored, the image is only memory to give back: its tables, and the pages
+        // of an input about to be deleted, are freed on other threads while the output
+        // is committed (a wait on the disk), instead of by the exit after it. With
+        // `free_at_end`, the image is dropped as any value.
+        let store = |file: &mut AtomicFile| {
+            let crcs = image.store_streaming_releasing(now, file, &release_inputs);
+            if !free_at_end {
+                scope.spawn(move || {
+                    image.release_for_exit();
+                    if input_deleted {
+                        input.evict_cached_pages();
+                    }
+                });
+            }
+            crcs
+        };
+        match (&request.job, output) {
+            (_, Some(out)) => {
+                write_output(&out, early, store)?;
+                Ok(out)
+            }
+            (Job::DataDir { dir, .. }, None) => {
+                store_in_data_dir(dir, early, |file| {
+                    store(file).map(|crcs| encode_crc_file(&crcs))
+                })?;
+                Ok(dir.join(names::METADATA))
+            }
+            (Job::Files { output, .. }, None) => Ok(output.clone()),
+        }
+    })?;
+    if !free_at_end {
         // Left for the exit to reclaim (see `Request::free_at_end`); the input mappings
         // stay mapped until then too.
-        std::mem::forget(image);
         std::mem::forget(arena);
         std::mem::forget(rerun_arena);
         std::mem::forget(changelogs);
