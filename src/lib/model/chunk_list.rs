@@ -85,6 +85,17 @@ impl ChunkList {
     }
 }
 
+impl ChunkList {
+    /// Hints that the entries will be read soon: only a list kept out of line is
+    /// fetched (the others are in the node).
+    #[inline]
+    pub fn prefetch(&self) {
+        if let ChunkList::Many(v) = self {
+            super::prefetch::prefetch(&**v);
+        }
+    }
+}
+
 impl Deref for ChunkList {
     type Target = [u64];
 

@@ -133,9 +133,10 @@ pub struct NodeTable<'a> {
     holes: usize,
     /// Highest inode number ever allocated (stored in the file).
     pub max_node_id: u32,
-    /// The slots are in ascending bucket order of the master's node hash of this many
-    /// bits (see [`NodeTable::mark_in_bucket_order`]); cleared by every insert.
-    bucket_order_bits: Option<u32>,
+    /// `(bits, n)`: the first `n` slots are in ascending bucket order of the master's
+    /// node hash of `bits` bits (see [`NodeTable::mark_in_bucket_order`]); inserts go
+    /// after them, removals and compaction keep their order.
+    bucket_order: Option<(u32, usize)>,
 }
 
 impl<'a> NodeTable<'a> {
@@ -295,6 +296,27 @@ impl<'a> NodeTable<'a> {
         }
     }
 
+    /// Hints that the node at `slot` (see [`NodeTable::at_slot`]) will be read soon.
+    #[inline]
+    pub fn prefetch_slot(&self, slot: u32) {
+        if let Some(s) = self.slots.get(slot as usize) {
+            prefetch_all(s);
+        }
+    }
+
+    /// Hints that the chunk list of the node at `slot` will be read soon, when it is
+    /// kept out of line; best after the node itself is in the cache.
+    #[inline]
+    pub fn prefetch_chunk_list(&self, slot: u32) {
+        if let Some(Some(Node {
+            data: NodeData::File { chunks, .. },
+            ..
+        })) = self.slots.get(slot as usize).map(|s| &s.node)
+        {
+            chunks.prefetch();
+        }
+    }
+
     /// Whether there is a node `inode` (the index alone says so).
     #[inline]
     pub fn contains(&self, inode: u32) -> bool {
@@ -329,20 +351,24 @@ impl<'a> NodeTable<'a> {
             self.sparse.insert(inode, slot);
         }
         self.count += 1;
-        self.bucket_order_bits = None;
         Ok(())
     }
 
     /// Records that the slots, as they are now, come in ascending bucket order of the
     /// master's node hash of `bits` bits (checked by the caller, e.g. while loading a
-    /// file the master wrote). Removals keep that order; the next insert forgets it.
+    /// file the master wrote). Removals keep that order, and later inserts come after
+    /// those slots (see [`NodeTable::bucket_ordered_slots`]).
     pub fn mark_in_bucket_order(&mut self, bits: u32) {
-        self.bucket_order_bits = Some(bits);
+        self.bucket_order = Some((bits, self.slots.len()));
     }
 
-    /// Whether the slots are known to be in ascending bucket order for `bits`.
-    pub fn in_bucket_order(&self, bits: u32) -> bool {
-        self.bucket_order_bits == Some(bits)
+    /// How many of the first slots are known to be in ascending bucket order for
+    /// `bits` (0 when none are).
+    pub fn bucket_ordered_slots(&self, bits: u32) -> usize {
+        match self.bucket_order {
+            Some((marked, n)) if marked == bits => n,
+            _ => 0,
+        }
     }
 
     /// Removes a node.
@@ -367,11 +393,21 @@ impl<'a> NodeTable<'a> {
             self.parents.pop();
             self.holes -= 1;
         }
+        if let Some((_, ordered)) = &mut self.bucket_order {
+            *ordered = (*ordered).min(self.slots.len());
+        }
         Some(removed)
     }
 
     /// Closes the holes left by removals (keeping the insertion order) and re-indexes.
     fn compact(&mut self) {
+        if let Some((_, ordered)) = &mut self.bucket_order {
+            let end = (*ordered).min(self.slots.len());
+            *ordered = self
+                .slots
+                .get(..end)
+                .map_or(0, |s| s.iter().filter(|s| s.node.is_some()).count());
+        }
         let mut kept = self.slots.iter().map(|s| s.node.is_some());
         self.parents.retain(|_| kept.next().unwrap_or(false));
         self.slots.retain(|s| s.node.is_some());
@@ -390,10 +426,23 @@ impl<'a> NodeTable<'a> {
 
     /// All nodes with their place (for [`NodeTable::at_slot`]), in insertion order.
     pub fn iter_slots(&self) -> impl Iterator<Item = (u32, u32, &Node<'a>)> {
+        self.iter_slots_in(0..self.slots.len())
+    }
+
+    /// [`NodeTable::iter_slots`] for the slots in `range` (clamped to the slots there
+    /// are).
+    pub fn iter_slots_in(
+        &self,
+        range: std::ops::Range<usize>,
+    ) -> impl Iterator<Item = (u32, u32, &Node<'a>)> {
+        let end = range.end.min(self.slots.len());
+        let start = range.start.min(end);
         self.slots
+            .get(start..end)
+            .unwrap_or_default()
             .iter()
             .enumerate()
-            .filter_map(|(i, s)| s.node.as_ref().map(|n| (i as u32, s.inode, n)))
+            .filter_map(move |(i, s)| s.node.as_ref().map(|n| ((start + i) as u32, s.inode, n)))
     }
 
     /// The inode and node at a place given by [`NodeTable::iter_slots`].

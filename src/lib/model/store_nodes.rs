@@ -67,6 +67,9 @@ fn slot_of_key(key: u64) -> u32 {
     key as u32
 }
 
+/// How far ahead [`store_nodes`] fetches the nodes it reads at random.
+const LOOKAHEAD: usize = 16;
+
 /// How many records [`store_nodes`] and [`store_edges`] write between two calls of
 /// their `release`.
 const RELEASE_EVERY_RECORDS: usize = 1 << 18;
@@ -93,33 +96,55 @@ pub fn store_nodes(e: &mut Encoder, nodes: &NodeTable<'_>, hash_bits: u32, relea
         node_format::encode_node_with_chunks(e, &record(inode, n), chunks.iter().copied());
     };
     // The master's order: buckets ascending, the newest node first within a bucket.
-    if nodes.in_bucket_order(hash_bits) {
-        // Slots already in bucket order (a table as loaded from the master's file):
-        // that order with each bucket's run reversed, read straight along the slots.
-        for_each_in_chain_order(
-            nodes.iter_slots().map(|(_, inode, n)| (inode, n)),
-            |&(inode, _)| hash32(inode) & mask,
-            |(inode, n)| put(e, inode, n),
-        );
-    } else {
-        // Slots are in insertion order (removals keep the order of the rest), so keys
-        // listed by slot need a stable sort by bucket, then each bucket's run reversed.
-        let mut order: Vec<u64> = nodes
-            .iter_slots()
-            .map(|(slot, inode, _)| node_key(hash32(inode) & mask, slot))
-            .collect();
-        if !order.is_sorted_by_key(|k| k >> 32) {
-            radix::sort_by_field(&mut order, 32, hash_bits);
-        }
-        for bucket in order.chunk_by_mut(|a, b| a >> 32 == b >> 32) {
-            bucket.reverse();
-        }
-        for key in order {
+    // The slots marked as in bucket order (a table as loaded from the master's file) are
+    // read straight along, each bucket's run reversed; the slots after them (nodes added
+    // since, all newer) are sorted by bucket and each goes before the older nodes of its
+    // bucket.
+    let ordered = nodes.bucket_ordered_slots(hash_bits);
+    let bucket_of = |inode: u32| hash32(inode) & mask;
+    // Slots are in insertion order (removals keep the order of the rest), so keys listed
+    // by slot need a stable sort by bucket, then each bucket's run reversed.
+    let mut newer: Vec<u64> = nodes
+        .iter_slots_in(ordered..usize::MAX)
+        .map(|(slot, inode, _)| node_key(bucket_of(inode), slot))
+        .collect();
+    if !newer.is_sorted_by_key(|k| k >> 32) {
+        radix::sort_by_field(&mut newer, 32, hash_bits);
+    }
+    for bucket in newer.chunk_by_mut(|a, b| a >> 32 == b >> 32) {
+        bucket.reverse();
+    }
+    // The newer nodes are read in hash order, that is at random: each is fetched a few
+    // steps ahead so that the memory loads overlap, then its chunk list if kept out of
+    // line (also for the older nodes, read in order).
+    let mut next = 0;
+    // Writes the newer nodes of the buckets up to `bucket`, then `older` (of `bucket`).
+    let mut merge = |e: &mut Encoder, bucket: u32, older: Option<(u32, &Node<'_>)>| {
+        while let Some(&key) = newer.get(next).filter(|k| *k >> 32 <= u64::from(bucket)) {
+            if let Some(&ahead) = newer.get(next + LOOKAHEAD) {
+                nodes.prefetch_slot(slot_of_key(ahead));
+            }
+            if let Some(&ahead) = newer.get(next + LOOKAHEAD / 2) {
+                nodes.prefetch_chunk_list(slot_of_key(ahead));
+            }
+            next += 1;
             if let Some((inode, n)) = nodes.at_slot(slot_of_key(key)) {
                 put(e, inode, n);
             }
         }
-    }
+        if let Some((inode, n)) = older {
+            put(e, inode, n);
+        }
+    };
+    for_each_in_chain_order(
+        nodes.iter_slots_in(0..ordered).map(|(slot, inode, n)| {
+            nodes.prefetch_chunk_list(slot.saturating_add(LOOKAHEAD as u32));
+            (inode, n)
+        }),
+        |&(inode, _)| bucket_of(inode),
+        |(inode, n)| merge(e, bucket_of(inode), Some((inode, n))),
+    );
+    merge(e, u32::MAX, None);
     node_format::encode_end(e);
 }
 
@@ -241,30 +266,55 @@ mod tests {
 
     /// A table whose slots are marked as in bucket order (as a load of the master's file
     /// marks it) is stored as the sorting store would: buckets holding several nodes
-    /// are reversed, removed nodes are left out; an insert drops the mark.
+    /// are reversed, removed nodes are left out, nodes inserted after the mark go first
+    /// in their buckets, also after a compaction.
     #[test]
     fn slots_in_bucket_order_are_stored_as_sorted_ones() {
         // Few bits, so that most buckets hold several nodes.
         let bits = 6;
-        let mut inodes: Vec<u32> = (1..300).collect();
-        inodes.sort_by_key(|&i| hash32(i) & ((1 << bits) - 1));
-        let table = |mark: bool| {
-            let mut t = NodeTable::new(1 << 10);
-            for &i in &inodes {
+        let sorted = |range: std::ops::Range<u32>| {
+            let mut inodes: Vec<u32> = range.collect();
+            inodes.sort_by_key(|&i| hash32(i) & ((1 << bits) - 1));
+            inodes
+        };
+        let table = |inodes: &[u32], mark: bool| {
+            let mut t = NodeTable::new(1 << 20);
+            for &i in inodes {
                 t.insert(i, node(i)).unwrap();
             }
-            t.remove(inodes[10]).unwrap();
             if mark {
                 t.mark_in_bucket_order(bits);
             }
             t
         };
-        let (marked, plain) = (table(true), table(false));
-        assert!(marked.in_bucket_order(bits) && !plain.in_bucket_order(bits));
-        assert!(!marked.in_bucket_order(bits + 1));
+        let inodes = sorted(1..300);
+        let (mut marked, mut plain) = (table(&inodes, true), table(&inodes, false));
+        assert_eq!(marked.bucket_ordered_slots(bits), inodes.len());
+        assert_eq!(plain.bucket_ordered_slots(bits), 0);
+        assert_eq!(marked.bucket_ordered_slots(bits + 1), 0);
         assert_eq!(stored(&marked, bits), stored(&plain, bits));
-        let mut inserted = table(true);
-        inserted.insert(1000, node(1000)).unwrap();
-        assert!(!inserted.in_bucket_order(bits));
+        for t in [&mut marked, &mut plain] {
+            t.remove(inodes[10]).unwrap();
+            t.remove(*inodes.last().unwrap()).unwrap();
+            for i in [1000, 700, 1001, 1002, 5000] {
+                t.insert(i, node(i)).unwrap();
+            }
+            t.remove(1001).unwrap();
+        }
+        assert_eq!(marked.bucket_ordered_slots(bits), inodes.len() - 1);
+        assert_eq!(stored(&marked, bits), stored(&plain, bits));
+
+        // More holes than nodes: the next insert compacts the slots.
+        let many = sorted(1..(3 << 16));
+        let (mut marked, mut plain) = (table(&many, true), table(&many, false));
+        for t in [&mut marked, &mut plain] {
+            for &i in many.iter().filter(|&&i| i % 5 != 0) {
+                t.remove(i).unwrap();
+            }
+            t.insert(1 << 19, node(1 << 19)).unwrap();
+            t.insert(3, node(3)).unwrap();
+        }
+        assert_eq!(marked.bucket_ordered_slots(bits), many.len() / 5);
+        assert_eq!(stored(&marked, bits), stored(&plain, bits));
     }
 }
