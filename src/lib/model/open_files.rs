@@ -19,6 +19,9 @@ use crate::format::metadata::Encoder;
 const SESSION_BUCKETS: u32 = 4096;
 /// Marks a free slot.
 const FREE: u32 = u32::MAX;
+/// Inodes below this have their "open" bit in [`OpenFileTable::open_bits`] (16 MiB at
+/// most); the others are looked up in the count map.
+const BITS_LIMIT: u32 = 1 << 27;
 
 #[derive(Clone, Copy, Debug)]
 struct Relation {
@@ -44,6 +47,10 @@ pub struct OpenFileTable {
     shadowed: HashMap<u64, Vec<u32>>,
     /// Inode → number of relations.
     per_inode: HashMap<u32, u32>,
+    /// Bit `i` set: inode `i` (below `BITS_LIMIT`) has a relation. A file being deleted
+    /// is looked up here: a few hundred kilobytes stay in the cache where the count
+    /// map's entries would each be a miss.
+    open_bits: Vec<u64>,
     live: usize,
     next_seq: u32,
 }
@@ -118,7 +125,11 @@ impl OpenFileTable {
         if let Some(older) = self.by_pair.insert(key, slot) {
             self.shadowed.entry(key).or_default().push(older);
         }
-        *self.per_inode.entry(inode).or_insert(0) += 1;
+        let count = self.per_inode.entry(inode).or_insert(0);
+        *count += 1;
+        if *count == 1 {
+            self.set_open_bit(inode, true);
+        }
         self.live += 1;
     }
 
@@ -154,6 +165,7 @@ impl OpenFileTable {
             *n -= 1;
             if *n == 0 {
                 self.per_inode.remove(&inode);
+                self.set_open_bit(inode, false);
             }
         }
         self.live -= 1;
@@ -183,7 +195,33 @@ impl OpenFileTable {
 
     /// Whether any session has `inode` open.
     pub fn is_open(&self, inode: u32) -> bool {
-        self.per_inode.contains_key(&inode)
+        if inode < BITS_LIMIT {
+            let (word, bit) = ((inode / 64) as usize, inode % 64);
+            self.open_bits.get(word).is_some_and(|w| w >> bit & 1 == 1)
+        } else {
+            self.per_inode.contains_key(&inode)
+        }
+    }
+
+    /// Records in [`OpenFileTable::open_bits`] whether `inode` has relations.
+    fn set_open_bit(&mut self, inode: u32, open: bool) {
+        if inode >= BITS_LIMIT {
+            return;
+        }
+        let (word, bit) = ((inode / 64) as usize, inode % 64);
+        if open && self.open_bits.len() <= word {
+            let words = (word + 1)
+                .max(self.open_bits.len() * 2)
+                .min((BITS_LIMIT / 64) as usize);
+            self.open_bits.resize(words, 0);
+        }
+        if let Some(w) = self.open_bits.get_mut(word) {
+            if open {
+                *w |= 1 << bit;
+            } else {
+                *w &= !(1 << bit);
+            }
+        }
     }
 
     /// Number of relations.
@@ -248,6 +286,44 @@ mod tests {
         let bytes = e.finish().0;
         let mut r = Reader::new(bytes.get(16..).unwrap());
         codec::decode(&mut r, codec::VERSION).unwrap()
+    }
+
+    /// `is_open` follows the relations: duplicates, a release of one of two sessions,
+    /// word boundaries of the bit set, and inodes past it (kept in the count map).
+    #[test]
+    fn is_open_follows_acquire_and_release() {
+        let mut t = OpenFileTable::new();
+        let inodes = [
+            0,
+            1,
+            63,
+            64,
+            65,
+            1 << 20,
+            BITS_LIMIT - 1,
+            BITS_LIMIT,
+            u32::MAX,
+        ];
+        for &i in &inodes {
+            assert!(!t.is_open(i));
+            t.add(1, i);
+            t.add(1, i);
+            assert!(t.acquire(2, i));
+            assert!(t.is_open(i));
+        }
+        assert!(!t.is_open(2) && !t.is_open(62) && !t.is_open(66));
+        for &i in &inodes {
+            assert!(t.release(1, i));
+            assert!(t.release(2, i));
+            assert!(t.is_open(i), "one duplicate is left");
+            assert!(t.release(1, i));
+            assert!(!t.is_open(i));
+            assert!(!t.release(1, i));
+        }
+        assert!(t.is_empty());
+        t.add(3, 64);
+        assert_eq!(t.remove_session(3), [64]);
+        assert!(!t.is_open(64));
     }
 
     #[test]
