@@ -8,6 +8,7 @@
 //! of these.
 
 use bumpalo::Bump;
+use smallvec::SmallVec;
 
 use crate::format::metadata::acls::{ACCESS, DEFAULT, NO_MASK};
 
@@ -241,7 +242,9 @@ impl<'a> Image<'a> {
         let Some(edge) = self.edges.get(idx) else {
             return &[];
         };
-        let mut parts: Vec<&'a [u8]> = vec![edge.name];
+        // Kept on the stack for the usual depths (a path is made for each deleted file).
+        let mut parts: SmallVec<[&'a [u8]; 16]> = SmallVec::new();
+        parts.push(edge.name);
         let mut at = edge.parent;
         let mut guard = 0u32;
         while at != super::load_nodes::ROOT_INODE && guard <= self.nodes.len() {
@@ -255,7 +258,7 @@ impl<'a> Image<'a> {
         if parts.len() == 1 && edge.name.len() <= PATH_MAX {
             return edge.name;
         }
-        let mut path: Vec<u8> = Vec::new();
+        let mut path: SmallVec<[u8; 256]> = SmallVec::new();
         for (i, part) in parts.iter().rev().enumerate() {
             if i > 0 {
                 path.push(b'/');

@@ -22,7 +22,7 @@
 
 use bumpalo::Bump;
 
-use crate::format::changelog::{parse_body, Line, LineError, RestoreEffect, Subject};
+use crate::format::changelog::{parse_body, Line, LineError, Op, RestoreEffect, Subject};
 use crate::model::image::Image;
 use crate::replay::{self, Replay};
 
@@ -241,6 +241,11 @@ fn hint(image: &Image<'_>, parsed: Option<&Parsed<'_>>, step: Hint) {
         (Some(Subject::Node(inode)), Hint::Entry) => image.nodes.prefetch_node(inode),
         (Some(Subject::Chunk(id)), Hint::Index) => image.chunks.prefetch(id),
         _ => {}
+    }
+    // A deleted file may go to the trash under its path, which is read up from its
+    // directory: the directory's own entry.
+    if let (Op::Unlink { parent, .. }, Hint::Entry) = (&line.op, step) {
+        image.nodes.prefetch_parents(*parent);
     }
     // The node whose names change, and the head of its list of names (kept apart from
     // the node).
