@@ -242,10 +242,31 @@ fn hint(image: &Image<'_>, parsed: Option<&Parsed<'_>>, step: Hint) {
         (Some(Subject::Chunk(id)), Hint::Index) => image.chunks.prefetch(id),
         _ => {}
     }
-    // A deleted file may go to the trash under its path, which is read up from its
-    // directory: the directory's own entry.
-    if let (Op::Unlink { parent, .. }, Hint::Entry) = (&line.op, step) {
-        image.nodes.prefetch_parents(*parent);
+    match (&line.op, step) {
+        // A deleted file may go to the trash under its path, which is read up from its
+        // directory: the directory's own entry.
+        (Op::Unlink { parent, .. }, Hint::Entry) => image.nodes.prefetch_parents(*parent),
+        // A move also reads its destination directory and looks the new name up there.
+        (
+            Op::Move {
+                parent_dst,
+                name_dst,
+                ..
+            },
+            _,
+        ) => {
+            if let Some(name) = name_dst.as_plain() {
+                match step {
+                    Hint::Index => image.names.prefetch_slot(*parent_dst, name),
+                    Hint::Entry => image.names.prefetch_edge(&image.edges, *parent_dst, name),
+                }
+            }
+            match step {
+                Hint::Index => image.nodes.prefetch_index(*parent_dst),
+                Hint::Entry => image.nodes.prefetch_node(*parent_dst),
+            }
+        }
+        _ => {}
     }
     // The node whose names change, and the head of its list of names (kept apart from
     // the node).
