@@ -24,6 +24,7 @@ use bumpalo::Bump;
 
 use crate::format::changelog::{parse_body, Line, LineError, Op, RestoreEffect, Subject};
 use crate::model::image::Image;
+use crate::model::nodes::{ChunkList, NodeData};
 use crate::replay::{self, Replay};
 
 use super::changelog_file::{ChangelogFile, Entry};
@@ -195,6 +196,9 @@ enum Hint {
     Index,
     /// The node, and the edge the name's slot points to.
     Entry,
+    /// What the node points to: a file's chunk list kept out of line, or the chunk a
+    /// write or truncation changes when the list is in the node.
+    Data,
 }
 
 /// The parsed lines, batch after batch, with a view of what follows in the batch.
@@ -230,10 +234,14 @@ fn hint(image: &Image<'_>, parsed: Option<&Parsed<'_>>, step: Hint) {
     else {
         return;
     };
+    if let Hint::Data = step {
+        hint_data(image, &line.op);
+        return;
+    }
     if let Some((parent, Some(name))) = line.op.entry().map(|(p, n)| (p, n.as_plain())) {
         match step {
             Hint::Index => image.names.prefetch_slot(parent, name),
-            Hint::Entry => image.names.prefetch_edge(&image.edges, parent, name),
+            _ => image.names.prefetch_edge(&image.edges, parent, name),
         }
     }
     match (line.op.subject(), step) {
@@ -258,12 +266,12 @@ fn hint(image: &Image<'_>, parsed: Option<&Parsed<'_>>, step: Hint) {
             if let Some(name) = name_dst.as_plain() {
                 match step {
                     Hint::Index => image.names.prefetch_slot(*parent_dst, name),
-                    Hint::Entry => image.names.prefetch_edge(&image.edges, *parent_dst, name),
+                    _ => image.names.prefetch_edge(&image.edges, *parent_dst, name),
                 }
             }
             match step {
                 Hint::Index => image.nodes.prefetch_index(*parent_dst),
-                Hint::Entry => image.nodes.prefetch_node(*parent_dst),
+                _ => image.nodes.prefetch_node(*parent_dst),
             }
         }
         _ => {}
@@ -273,10 +281,26 @@ fn hint(image: &Image<'_>, parsed: Option<&Parsed<'_>>, step: Hint) {
     if let Some(inode) = line.op.renamed_node() {
         match step {
             Hint::Index => image.nodes.prefetch_index(inode),
-            Hint::Entry => {
+            _ => {
                 image.nodes.prefetch_node(inode);
                 image.nodes.prefetch_parents(inode);
             }
+        }
+    }
+}
+
+/// The [`Hint::Data`] step: reads the node a chunk change names (fetched by the earlier
+/// steps) and fetches its chunk list, or the chunk it changes.
+fn hint_data(image: &Image<'_>, op: &Op<'_>) {
+    let (inode, indx) = match *op {
+        Op::Write { inode, indx, .. } | Op::Trunc { inode, indx, .. } => (inode, Some(indx)),
+        Op::Length { inode, .. } => (inode, None),
+        _ => return,
+    };
+    if let Some(NodeData::File { chunks, .. }) = image.nodes.get(inode).map(|n| &n.data) {
+        match (chunks, indx) {
+            (ChunkList::One(id), Some(0)) => image.chunks.prefetch(*id),
+            (chunks, _) => chunks.prefetch(),
         }
     }
 }
@@ -326,6 +350,7 @@ fn replay_items<'a>(
         }
         hint(r.image, upcoming.get(LOOKAHEAD), Hint::Index);
         hint(r.image, upcoming.get(LOOKAHEAD / 2), Hint::Entry);
+        hint(r.image, upcoming.get(LOOKAHEAD / 4), Hint::Data);
         // Lines are applied where they lie in their batch (a line is a few hundred bytes:
         // moving each out would cost a copy).
         let Some(&Parsed { item, ref line }) = items.next() else {
