@@ -264,6 +264,20 @@ impl NameIndex {
         }
     }
 
+    /// The step after [`NameIndex::prefetch_edge`]: reads that edge and fetches its
+    /// name (compared with `name` by the lookup).
+    #[inline]
+    pub fn prefetch_name(&self, edges: &EdgeTable<'_>, parent: u32, name: &[u8]) {
+        let tag = tag_of(parent, name);
+        if let Some(&slot) = self.slots.get(self.home(tag)) {
+            if slot_tag(slot) == tag {
+                if let Some(first) = edges.get(slot_edge(slot)).and_then(|e| e.name.first()) {
+                    prefetch(first);
+                }
+            }
+        }
+    }
+
     #[inline]
     fn home(&self, tag: u32) -> usize {
         home_of(tag, self.bits) & self.mask()

@@ -289,9 +289,27 @@ fn hint(image: &Image<'_>, parsed: Option<&Parsed<'_>>, step: Hint) {
     }
 }
 
-/// The [`Hint::Data`] step: reads the node a chunk change names (fetched by the earlier
-/// steps) and fetches its chunk list, or the chunk it changes.
+/// The [`Hint::Data`] step: reads what the earlier steps fetched (edges, nodes) and
+/// fetches what they point to.
 fn hint_data(image: &Image<'_>, op: &Op<'_>) {
+    // An entry looked up by name: the name of the edge found, for the comparison.
+    if let (Op::Unlink { .. } | Op::Move { .. }, Some((parent, Some(name)))) =
+        (op, op.entry().map(|(p, n)| (p, n.as_plain())))
+    {
+        image.names.prefetch_name(&image.edges, parent, name);
+    }
+    // A new entry goes at the head of its directory's list: the entry there now.
+    if let Op::Create { parent, .. }
+    | Op::Symlink { parent, .. }
+    | Op::Link { parent, .. }
+    | Op::Move {
+        parent_dst: parent, ..
+    } = *op
+    {
+        if let Some(NodeData::Directory { children }) = image.nodes.get(parent).map(|n| &n.data) {
+            image.edges.prefetch(children.head);
+        }
+    }
     let (inode, indx) = match *op {
         Op::Write { inode, indx, .. } | Op::Trunc { inode, indx, .. } => (inode, Some(indx)),
         Op::Length { inode, .. } => (inode, None),
