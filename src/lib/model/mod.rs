@@ -14,6 +14,7 @@ pub mod error;
 pub mod free_inodes;
 pub mod hash;
 pub mod image;
+pub mod inode_map;
 pub mod inodes;
 pub mod load;
 pub mod load_nodes;

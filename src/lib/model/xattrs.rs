@@ -16,9 +16,9 @@
 //! is fatal. Repeated names are not looked for.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use super::hash::bucket_order_key;
+use super::inode_map::InodeMap;
 use super::LoadError;
 use crate::format::metadata::xattrs::{self as codec, Xattr};
 use crate::format::metadata::{Encoder, Tag};
@@ -99,7 +99,7 @@ pub struct XattrTable<'a> {
     free_pairs: Vec<u32>,
     entries: Vec<Option<Entry>>,
     free_entries: Vec<u32>,
-    by_inode: HashMap<u32, u32>,
+    by_inode: InodeMap,
     next_seq: u32,
 }
 
@@ -193,7 +193,7 @@ impl<'a> XattrTable<'a> {
     /// Whether `inode` has an attribute entry (the node's "has xattr" flag). An entry can
     /// exist without pairs after a refused `SETXATTR`, as in the master.
     pub fn has(&self, inode: u32) -> bool {
-        self.by_inode.contains_key(&inode)
+        self.by_inode.contains_key(inode)
     }
 
     /// The attributes of `inode` as (name, value), in list order.
@@ -223,7 +223,7 @@ impl<'a> XattrTable<'a> {
         }
         let slot = match mode {
             SetMode::ReplaceOnly | SetMode::Remove => {
-                *self.by_inode.get(&inode).ok_or(status::ENOATTR)?
+                self.by_inode.get(inode).ok_or(status::ENOATTR)?
             }
             SetMode::CreateOrReplace | SetMode::CreateOnly => self.entry_or_create(inode),
         };
@@ -283,9 +283,28 @@ impl<'a> XattrTable<'a> {
         true
     }
 
+    /// Hints that the attributes of `inode` will be looked up soon: its place in the
+    /// index (see [`super::prefetch`]).
+    #[inline]
+    pub fn prefetch_index(&self, inode: u32) {
+        self.by_inode.prefetch(inode);
+    }
+
+    /// The step after [`XattrTable::prefetch_index`]: fetches the entry of `inode`.
+    #[inline]
+    pub fn prefetch_entry(&self, inode: u32) {
+        if let Some(e) = self
+            .by_inode
+            .get(inode)
+            .and_then(|s| self.entries.get(s as usize))
+        {
+            super::prefetch::prefetch(e);
+        }
+    }
+
     /// Drops every attribute of `inode` (`xattr_removeinode`).
     pub fn remove_inode(&mut self, inode: u32) {
-        let Some(slot) = self.by_inode.remove(&inode) else {
+        let Some(slot) = self.by_inode.remove(inode) else {
             return;
         };
         let head = self
@@ -302,12 +321,12 @@ impl<'a> XattrTable<'a> {
     }
 
     fn entry(&self, inode: u32) -> Option<&Entry> {
-        let slot = *self.by_inode.get(&inode)?;
+        let slot = self.by_inode.get(inode)?;
         self.entries.get(slot as usize)?.as_ref()
     }
 
     fn entry_or_create(&mut self, inode: u32) -> u32 {
-        if let Some(&slot) = self.by_inode.get(&inode) {
+        if let Some(slot) = self.by_inode.get(inode) {
             return slot;
         }
         let seq = self.next_seq;
