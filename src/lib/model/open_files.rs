@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 
 use super::hash::bucket_order_key;
+use super::inode_map::InodeMap;
 use super::sessions::SessionTable;
 use crate::format::metadata::open_files::{self as codec, OpenFile};
 use crate::format::metadata::Encoder;
@@ -46,7 +47,7 @@ pub struct OpenFileTable {
     /// (session, inode) → slots of older duplicates, oldest first (loaded files only).
     shadowed: HashMap<u64, Vec<u32>>,
     /// Inode → number of relations.
-    per_inode: HashMap<u32, u32>,
+    per_inode: InodeMap,
     /// Bit `i` set: inode `i` (below `BITS_LIMIT`) has a relation. A file being deleted
     /// is looked up here: a few hundred kilobytes stay in the cache where the count
     /// map's entries would each be a miss.
@@ -125,9 +126,9 @@ impl OpenFileTable {
         if let Some(older) = self.by_pair.insert(key, slot) {
             self.shadowed.entry(key).or_default().push(older);
         }
-        let count = self.per_inode.entry(inode).or_insert(0);
-        *count += 1;
-        if *count == 1 {
+        let count = self.per_inode.get(inode).unwrap_or(0) + 1;
+        self.per_inode.insert(inode, count);
+        if count == 1 {
             self.set_open_bit(inode, true);
         }
         self.live += 1;
@@ -161,12 +162,15 @@ impl OpenFileTable {
             r.seq = FREE;
         }
         self.free.push(slot);
-        if let Some(n) = self.per_inode.get_mut(&inode) {
-            *n -= 1;
-            if *n == 0 {
-                self.per_inode.remove(&inode);
+        match self.per_inode.get(inode) {
+            Some(1) => {
+                self.per_inode.remove(inode);
                 self.set_open_bit(inode, false);
             }
+            Some(n) => {
+                self.per_inode.insert(inode, n - 1);
+            }
+            None => {}
         }
         self.live -= 1;
         true
@@ -193,13 +197,20 @@ impl OpenFileTable {
         self.by_pair.contains_key(&pair_key(session, inode))
     }
 
+    /// Hints that the relations of `inode` will be counted soon (see
+    /// [`super::prefetch`]).
+    #[inline]
+    pub fn prefetch(&self, inode: u32) {
+        self.per_inode.prefetch(inode);
+    }
+
     /// Whether any session has `inode` open.
     pub fn is_open(&self, inode: u32) -> bool {
         if inode < BITS_LIMIT {
             let (word, bit) = ((inode / 64) as usize, inode % 64);
             self.open_bits.get(word).is_some_and(|w| w >> bit & 1 == 1)
         } else {
-            self.per_inode.contains_key(&inode)
+            self.per_inode.contains_key(inode)
         }
     }
 

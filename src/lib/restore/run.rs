@@ -254,6 +254,10 @@ fn hint(image: &Image<'_>, parsed: Option<&Parsed<'_>>, step: Hint) {
         // A deleted file may go to the trash under its path, which is read up from its
         // directory: the directory's own entry.
         (Op::Unlink { parent, .. }, Hint::Entry) => image.nodes.prefetch_parents(*parent),
+        // An open or a close counts the inode's relations.
+        (Op::Acquire { inode, .. } | Op::Release { inode, .. }, Hint::Index) => {
+            image.open_files.prefetch(*inode)
+        }
         // An attribute change looks its inode up in the attribute index, then the entry.
         (Op::SetXattr { inode, .. }, Hint::Index) => image.xattrs.prefetch_index(*inode),
         (Op::SetXattr { inode, .. }, Hint::Entry) => image.xattrs.prefetch_entry(*inode),
