@@ -323,14 +323,27 @@ impl ChunkTable {
                 .get((k & DENSE_INDEX_MASK) as usize)
                 .map_or(0, |c| c.seq)
         };
+        let bucket_of_key = |k: &u64| k >> DENSE_INDEX_BITS;
+        // The entries of the buckets holding several chunks are read for their sequence,
+        // at random places: fetched a few keys ahead (most buckets hold one chunk).
+        let mut fetched = 0;
         let mut start = 0;
         while start < keys.len() {
-            let bucket = keys.get(start).map_or(0, |k| k >> DENSE_INDEX_BITS);
+            while fetched < start + LOOKAHEAD {
+                if let (Some(a), Some(b)) = (keys.get(fetched), keys.get(fetched + 1)) {
+                    if bucket_of_key(a) == bucket_of_key(b) {
+                        for k in [a, b] {
+                            if let Some(c) = self.dense.get((k & DENSE_INDEX_MASK) as usize) {
+                                prefetch(c);
+                            }
+                        }
+                    }
+                }
+                fetched += 1;
+            }
+            let bucket = keys.get(start).map_or(0, bucket_of_key);
             let mut end = start + 1;
-            while keys
-                .get(end)
-                .is_some_and(|k| k >> DENSE_INDEX_BITS == bucket)
-            {
+            while keys.get(end).is_some_and(|k| bucket_of_key(k) == bucket) {
                 end += 1;
             }
             if end - start > 1 {
