@@ -71,9 +71,7 @@ impl Image<'_> {
             inodes: InodeAllocator::default(),
         }
     }
-}
 
-impl Image<'_> {
     /// Frees the image's large tables on two threads, for a process about to exit; what
     /// their entries own themselves is left to the exit (see
     /// [`NodeTable::release_for_exit`]). A restore calls this while its output is being

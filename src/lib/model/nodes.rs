@@ -213,7 +213,7 @@ impl<'a> NodeTable<'a> {
     /// Frees the table's blocks without visiting the nodes, for a process about to exit:
     /// what the nodes own themselves (long chunk lists) is left to the exit. Dropping
     /// the table instead would read every node (over 100 MB at 2 million files).
-    pub(crate) fn release_for_exit(mut self) {
+    pub fn release_for_exit(mut self) {
         // SAFETY: a length of 0 is within the capacity and leaves no element to be read;
         // the nodes are leaked, never dropped twice or used again.
         unsafe { self.slots.set_len(0) };

@@ -19,6 +19,7 @@
 pub mod changelog_file;
 pub mod direct_write;
 pub mod error;
+mod hint;
 pub mod input;
 pub mod lock;
 pub mod memory;

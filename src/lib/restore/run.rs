@@ -22,13 +22,13 @@
 
 use bumpalo::Bump;
 
-use crate::format::changelog::{parse_body, Line, LineError, Op, RestoreEffect, Subject};
+use crate::format::changelog::{parse_body, Line, LineError, RestoreEffect};
 use crate::model::image::Image;
-use crate::model::nodes::{ChunkList, NodeData};
 use crate::replay::{self, Replay};
 
 use super::changelog_file::{ChangelogFile, Entry};
 use super::error::{LinePos, StopReason};
+use super::hint::{hint, Hint};
 use super::merge::{Item, Merger};
 use super::report::{Event, Report, Verbosity};
 
@@ -188,19 +188,6 @@ fn parse_ahead<'a>(
 /// How many parsed lines ahead of the one being applied are prefetched.
 const LOOKAHEAD: usize = 16;
 
-/// Which step of fetching what a line looks up into the cache.
-#[derive(Clone, Copy)]
-enum Hint {
-    /// The table slots that say where the node and the named entry are (the chunk
-    /// itself for chunks).
-    Index,
-    /// The node, and the edge the name's slot points to.
-    Entry,
-    /// What the node points to: a file's chunk list kept out of line, or the chunk a
-    /// write or truncation changes when the list is in the node.
-    Data,
-}
-
 /// The parsed lines, batch after batch, with a view of what follows in the batch.
 struct Lookahead<'a, B> {
     batches: B,
@@ -225,108 +212,14 @@ impl<'a, B: Iterator<Item = Vec<Parsed<'a>>>> Lookahead<'a, B> {
     }
 }
 
-/// Prefetches what `parsed` will look up first (see [`Subject`] and [`Op::entry`]).
-fn hint(image: &Image<'_>, parsed: Option<&Parsed<'_>>, step: Hint) {
-    let Some(Parsed {
-        line: Some(Ok(line)),
-        ..
-    }) = parsed
-    else {
-        return;
-    };
-    if let Hint::Data = step {
-        hint_data(image, &line.op);
-        return;
-    }
-    if let Some((parent, Some(name))) = line.op.entry().map(|(p, n)| (p, n.as_plain())) {
-        match step {
-            Hint::Index => image.names.prefetch_slot(parent, name),
-            _ => image.names.prefetch_edge(&image.edges, parent, name),
-        }
-    }
-    match (line.op.subject(), step) {
-        (Some(Subject::Node(inode)), Hint::Index) => image.nodes.prefetch_index(inode),
-        (Some(Subject::Node(inode)), Hint::Entry) => image.nodes.prefetch_node(inode),
-        (Some(Subject::Chunk(id)), Hint::Index) => image.chunks.prefetch(id),
-        _ => {}
-    }
-    match (&line.op, step) {
-        // A deleted file may go to the trash under its path, which is read up from its
-        // directory: the directory's own entry.
-        (Op::Unlink { parent, .. }, Hint::Entry) => image.nodes.prefetch_parents(*parent),
-        // An open or a close counts the inode's relations.
-        (Op::Acquire { inode, .. } | Op::Release { inode, .. }, Hint::Index) => {
-            image.open_files.prefetch(*inode)
-        }
-        // An attribute change looks its inode up in the attribute index, then the entry.
-        (Op::SetXattr { inode, .. }, Hint::Index) => image.xattrs.prefetch_index(*inode),
-        (Op::SetXattr { inode, .. }, Hint::Entry) => image.xattrs.prefetch_entry(*inode),
-        // A move also reads its destination directory and looks the new name up there.
-        (
-            Op::Move {
-                parent_dst,
-                name_dst,
-                ..
-            },
-            _,
-        ) => {
-            if let Some(name) = name_dst.as_plain() {
-                match step {
-                    Hint::Index => image.names.prefetch_slot(*parent_dst, name),
-                    _ => image.names.prefetch_edge(&image.edges, *parent_dst, name),
-                }
-            }
-            match step {
-                Hint::Index => image.nodes.prefetch_index(*parent_dst),
-                _ => image.nodes.prefetch_node(*parent_dst),
-            }
-        }
-        _ => {}
-    }
-    // The node whose names change, and the head of its list of names (kept apart from
-    // the node).
-    if let Some(inode) = line.op.renamed_node() {
-        match step {
-            Hint::Index => image.nodes.prefetch_index(inode),
-            _ => {
-                image.nodes.prefetch_node(inode);
-                image.nodes.prefetch_parents(inode);
-            }
-        }
-    }
-}
-
-/// The [`Hint::Data`] step: reads what the earlier steps fetched (edges, nodes) and
-/// fetches what they point to.
-fn hint_data(image: &Image<'_>, op: &Op<'_>) {
-    // An entry looked up by name: the name of the edge found, for the comparison.
-    if let (Op::Unlink { .. } | Op::Move { .. }, Some((parent, Some(name)))) =
-        (op, op.entry().map(|(p, n)| (p, n.as_plain())))
-    {
-        image.names.prefetch_name(&image.edges, parent, name);
-    }
-    // A new entry goes at the head of its directory's list: the entry there now.
-    if let Op::Create { parent, .. }
-    | Op::Symlink { parent, .. }
-    | Op::Link { parent, .. }
-    | Op::Move {
-        parent_dst: parent, ..
-    } = *op
-    {
-        if let Some(NodeData::Directory { children }) = image.nodes.get(parent).map(|n| &n.data) {
-            image.edges.prefetch(children.head);
-        }
-    }
-    let (inode, indx) = match *op {
-        Op::Write { inode, indx, .. } | Op::Trunc { inode, indx, .. } => (inode, Some(indx)),
-        Op::Length { inode, .. } => (inode, None),
-        _ => return,
-    };
-    if let Some(NodeData::File { chunks, .. }) = image.nodes.get(inode).map(|n| &n.data) {
-        match (chunks, indx) {
-            (ChunkList::One(id), Some(0)) => image.chunks.prefetch(*id),
-            (chunks, _) => chunks.prefetch(),
-        }
+/// The line of a parsed item, if it is one and parsed well.
+fn parsed_line<'p, 'a>(parsed: Option<&'p Parsed<'a>>) -> Option<&'p Line<'a>> {
+    match parsed {
+        Some(Parsed {
+            line: Some(Ok(line)),
+            ..
+        }) => Some(line),
+        _ => None,
     }
 }
 
@@ -373,9 +266,17 @@ fn replay_items<'a>(
         if let Some(far) = upcoming.get(2 * LOOKAHEAD) {
             crate::model::prefetch::prefetch_all(far);
         }
-        hint(r.image, upcoming.get(LOOKAHEAD), Hint::Index);
-        hint(r.image, upcoming.get(LOOKAHEAD / 2), Hint::Entry);
-        hint(r.image, upcoming.get(LOOKAHEAD / 4), Hint::Data);
+        hint(r.image, parsed_line(upcoming.get(LOOKAHEAD)), Hint::Index);
+        hint(
+            r.image,
+            parsed_line(upcoming.get(LOOKAHEAD / 2)),
+            Hint::Entry,
+        );
+        hint(
+            r.image,
+            parsed_line(upcoming.get(LOOKAHEAD / 4)),
+            Hint::Data,
+        );
         // Lines are applied where they lie in their batch (a line is a few hundred bytes:
         // moving each out would cost a copy).
         let Some(&Parsed { item, ref line }) = items.next() else {
