@@ -1,5 +1,5 @@
 //! A map from inode numbers to `u32` values for the tables a replay reaches by inode at
-//! random (xattr entries): an array indexed by inode number for the usual, small numbers,
+//! random (xattr entries, open-file counts): an array indexed by inode number for the usual, small numbers,
 //! so that a lookup is one memory access that can be fetched ahead, and a hash map for
 //! the rest.
 
