@@ -1,7 +1,7 @@
 //! A map from inode numbers to `u32` values for the tables a replay reaches by inode at
-//! random (xattr entries, open-file counts): an array indexed by inode number for the usual, small numbers,
-//! so that a lookup is one memory access that can be fetched ahead, and a hash map for
-//! the rest.
+//! random (xattr entries, open-file counts): an array indexed by inode number for the
+//! usual, small numbers, so that a lookup is one memory access that can be fetched
+//! ahead, and a hash map for the rest.
 
 use rustc_hash::FxHashMap;
 
